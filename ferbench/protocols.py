@@ -1,0 +1,117 @@
+"""Evaluation protocols: which model is trained on what, and scored on what.
+
+A *job* trains one method once; it is then scored on one or more test sets (a *cell* each):
+
+- ``within``: a dataset's train split (validation: its val split) → its own test split.
+  Datasets without an official test split (CK+) use subject-independent k-fold instead:
+  one job per fold, no subject ever on both sides.
+- ``cross``: a model trained on all of dataset A's training data → scored on B's test set
+  (all of B when B has no official split), for every A ≠ B selected.
+
+So the model that gives A's within row also gives A's cross rows: it is trained once.
+Only classes present in both train and test are scored; :func:`shared_classes` says which
+and the cell records what was excluded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ferbench.dataset import Splits
+from ferbench.faceset import FaceSet
+
+PROTOCOLS = ("within", "cross")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One test set a trained model is scored on."""
+
+    protocol: str
+    dataset: str
+    faces: FaceSet
+
+
+@dataclass(frozen=True)
+class Job:
+    """Train once on ``train`` (validate on ``val``), then score every target."""
+
+    train_dataset: str
+    fold: int | None
+    train: FaceSet
+    val: FaceSet | None
+    targets: list[Target] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        fold = f" fold {self.fold}" if self.fold is not None else ""
+        return f"{self.train_dataset}{fold}"
+
+
+def subject_kfold(subjects: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Subject-independent k-fold: (train_idx, test_idx) pairs, no subject on both sides.
+
+    Subjects are shuffled with ``seed`` and dealt greedily to the fold with the fewest samples
+    so far, which keeps folds balanced when subjects have different numbers of frames.
+    """
+    subjects = np.asarray(subjects).astype(str)
+    unique = np.unique(subjects)
+    if k < 2:
+        raise ValueError(f"subject_kfold needs k >= 2, got k={k}")
+    if len(unique) < k:
+        raise ValueError(f"subject_kfold: {len(unique)} subjects cannot fill k={k} folds")
+    order = np.random.default_rng(seed).permutation(unique)
+    sizes = {s: int(n) for s, n in zip(*np.unique(subjects, return_counts=True))}
+    fold_of: dict[str, int] = {}
+    load = np.zeros(k, dtype=np.int64)
+    for subject in sorted(order, key=lambda s: -sizes[s]):
+        fold = int(np.argmin(load))
+        fold_of[subject] = fold
+        load[fold] += sizes[subject]
+    assignment = np.array([fold_of[s] for s in subjects])
+    return [
+        (np.flatnonzero(assignment != fold), np.flatnonzero(assignment == fold))
+        for fold in range(k)
+    ]
+
+
+def shared_classes(train: FaceSet, test: FaceSet) -> np.ndarray:
+    """Canonical labels present in both sets: the only ones a cell scores."""
+    return np.intersect1d(train.classes, test.classes)
+
+
+def plan_jobs(
+    splits: dict[str, Splits], protocols: tuple[str, ...], seed: int, folds: int | None = None
+) -> list[Job]:
+    """Jobs for the selected datasets and protocols, in a stable order.
+
+    ``folds`` overrides each dataset's own k for subject-independent k-fold.
+    """
+    unknown = set(protocols) - set(PROTOCOLS)
+    if unknown:
+        raise ValueError(f"unknown protocol(s) {sorted(unknown)}; choose from {PROTOCOLS}")
+    jobs: list[Job] = []
+    for name, data in splits.items():
+        others = [
+            Target("cross", other, splits[other].as_target())
+            for other in splits
+            if other != name and "cross" in protocols
+        ]
+        if data.test is not None:
+            within = [Target("within", name, data.test)] if "within" in protocols else []
+            if within or others:
+                jobs.append(Job(name, None, data.train, data.val, within + others))
+            continue
+        if "within" in protocols:
+            k = folds or data.kfold
+            for fold, (train_idx, test_idx) in enumerate(
+                subject_kfold(data.train.subjects, k, seed)
+            ):
+                test = data.train.subset(test_idx, split=f"fold{fold}-test")
+                train = data.train.subset(train_idx, split=f"fold{fold}-train")
+                jobs.append(Job(name, fold, train, data.val, [Target("within", name, test)]))
+        if others:
+            jobs.append(Job(name, None, data.train, data.val, others))
+    return jobs

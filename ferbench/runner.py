@@ -1,0 +1,284 @@
+"""Plans a run, skips what is finished, runs the rest, and isolates failures.
+
+Flow: resolve names → locate every dataset (fail fast) → load → plan jobs (protocols) →
+for each method × job × seed: skip if every cell is stored, else prepare inputs (cached),
+fit once, score each target, store one record per cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ferbench import features, metrics
+from ferbench.dataset import DataContext, Splits
+from ferbench.environment import git_commit, hardware, package_versions
+from ferbench.faceset import FaceSet
+from ferbench.labels import EMOTIONS
+from ferbench.method import InputSpec, Method
+from ferbench.protocols import PROTOCOLS, Job, Target, plan_jobs
+from ferbench.registry import DATASETS, METHODS, PluginError, UnknownNameError, load_plugins
+from ferbench.store import ResultStore
+
+Progress = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class RunConfig:
+    """Everything that decides what a run computes."""
+
+    methods: list[str]
+    datasets: list[str]
+    run_dir: Path
+    data: DataContext
+    protocols: tuple[str, ...] = PROTOCOLS
+    seeds: tuple[int, ...] = (0,)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    folds: int | None = None
+    command: str = ""
+
+
+@dataclass
+class RunSummary:
+    computed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def default_methods() -> list[str]:
+    """Every registered method that is installed and meant for the default run."""
+    load_plugins()
+    return [e.name for e in METHODS.entries() if e.in_default_run and e.available]
+
+
+def resolve(names: list[str], registry: Any) -> list[str]:
+    """Check every name is registered (suggesting close names) and installed."""
+    for name in names:
+        entry = registry.get(name)
+        missing = entry.missing_requirements()
+        if missing:
+            raise PluginError(
+                f"{registry.kind} {name!r} needs {', '.join(missing)}, which is not installed "
+                f"(install the matching extra, e.g. `pip install 'ferbench[deep]'`)"
+            )
+    return names
+
+
+def split_params(params: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Check every ``--set NAME.key`` names a registered method or dataset."""
+    for name in params:
+        if name not in METHODS and name not in DATASETS:
+            raise UnknownNameError(
+                f"--set names {name!r}, which is neither a method nor a dataset; "
+                + METHODS.unknown_message(name)
+            )
+    return params
+
+
+def _accepts(factory: Callable[..., Any], parameter: str) -> bool:
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return False
+    return parameter in signature.parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()
+    )
+
+
+def _digest(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+def cell_id(method: str, job_key: str, target: Target, seed: int) -> str:
+    """A readable, unique file name for one cell."""
+    digest = _digest(job_key, target.protocol, target.dataset, target.faces.fingerprint)
+    return f"{method}__{target.protocol}__{target.dataset}__s{seed}__{digest}"
+
+
+class Runner:
+    """Runs one :class:`RunConfig`, writing records into its run directory."""
+
+    def __init__(self, config: RunConfig, progress: Progress = _stderr):
+        self.config = config
+        self.progress = progress
+        self.store = ResultStore(config.run_dir)
+        self.cache = features.FeatureCache(config.data.cache_dir)
+        self._prepared: dict[tuple[str, InputSpec], FaceSet] = {}
+
+    def load_datasets(self) -> dict[str, Splits]:
+        """Locate every dataset first (so a missing one fails before any work), then load."""
+        plugins = {
+            name: DATASETS.create(name, **self.config.params.get(name, {}))
+            for name in self.config.datasets
+        }
+        variants = {name: plugin.locate(self.config.data) for name, plugin in plugins.items()}
+        loaded = {}
+        for name, plugin in plugins.items():
+            started = time.perf_counter()
+            loaded[name] = plugin.load(self.config.data)
+            sizes = ", ".join(f"{k} {len(v)}" for k, v in loaded[name].parts().items())
+            self.progress(
+                f"loaded {name} ({variants[name]}): {sizes} "
+                f"[{time.perf_counter() - started:.1f}s]"
+            )
+        return loaded
+
+    def run(self) -> RunSummary:
+        resolve(self.config.methods, METHODS)
+        resolve(self.config.datasets, DATASETS)
+        split_params(self.config.params)
+        summary = RunSummary()
+        with self.store.locked():
+            splits = self.load_datasets()
+            self.store.write_run_info(self._run_info(splits))
+            work = [
+                (method, job, seed)
+                for seed in self.config.seeds
+                for job in plan_jobs(splits, self.config.protocols, seed, self.config.folds)
+                for method in self.config.methods
+            ]
+            for number, (method, job, seed) in enumerate(work, start=1):
+                prefix = f"[{number}/{len(work)}] {method} on {job.label} (seed {seed})"
+                self._run_job(method, job, seed, prefix, summary)
+        return summary
+
+    def _run_info(self, splits: dict[str, Splits]) -> dict[str, Any]:
+        return {
+            "command": self.config.command,
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": package_versions(),
+            "git_commit": git_commit(),
+            "hardware": hardware(),
+            "data": {
+                name: {
+                    part: {
+                        "n": len(faces),
+                        "fingerprint": faces.fingerprint,
+                        "provenance": dict(faces.provenance),
+                    }
+                    for part, faces in data.parts().items()
+                }
+                for name, data in splits.items()
+            },
+        }
+
+    def _method_params(self, name: str, seed: int) -> dict[str, Any]:
+        params = dict(self.config.params.get(name, {}))
+        factory = METHODS.get(name).factory
+        if _accepts(factory, "seed"):
+            params.setdefault("seed", seed)
+        return params
+
+    def _prepare(self, faces: FaceSet | None, spec: InputSpec) -> FaceSet | None:
+        if faces is None:
+            return None
+        key = (faces.fingerprint, spec)
+        if key not in self._prepared:
+            self._prepared[key] = features.prepare(faces, spec, self.cache)
+        return self._prepared[key]
+
+    def _run_job(self, name: str, job: Job, seed: int, prefix: str, summary: RunSummary) -> None:
+        params = self._method_params(name, seed)
+        val_print = job.val.fingerprint if job.val is not None else None
+        job_key = _digest(name, params, job.train_dataset, job.fold, seed,
+                          job.train.fingerprint, val_print)
+        cells = {cell_id(name, job_key, t, seed): t for t in job.targets}
+        pending = {cid: t for cid, t in cells.items() if not self.store.is_done(cid)}
+        if not pending:
+            summary.skipped += len(cells)
+            self.progress(f"{prefix}: {len(cells)} cell(s) already stored, skipped")
+            return
+        summary.skipped += len(cells) - len(pending)
+        base = {
+            "method": name, "params": params, "train": job.train_dataset, "fold": job.fold,
+            "seed": seed, "job": job_key, "n_train": len(job.train),
+        }
+        try:
+            method: Method = METHODS.create(name, **params)
+            train = self._prepare(job.train, method.input_spec)
+            val = self._prepare(job.val, method.input_spec)
+            started = time.perf_counter()
+            method.fit(train, val)
+            fit_seconds = time.perf_counter() - started
+        except Exception as error:
+            self._fail(pending, base, error, f"{prefix}: fit failed", summary)
+            return
+        base.update(fit_seconds=fit_seconds, method_info=method.describe())
+        scores = []
+        for cid, target in pending.items():
+            try:
+                record = self._score(method, target, base)
+            except Exception as error:
+                self._fail({cid: target}, base, error, f"{prefix}: scoring failed", summary)
+                continue
+            self.store.put({**record, "cell": cid})
+            summary.computed += 1
+            scores.append(f"{target.dataset} {record['metrics']['accuracy']:.3f}")
+        self.progress(f"{prefix}: fit {fit_seconds:.1f}s, accuracy {', '.join(scores)}")
+
+    def _score(self, method: Method, target: Target, base: dict[str, Any]) -> dict[str, Any]:
+        train_classes = np.asarray(method.classes_)
+        classes = np.intersect1d(train_classes, target.faces.classes)
+        test = target.faces.with_classes(classes)
+        prepared = self._prepare(test, method.input_spec)
+        started = time.perf_counter()
+        proba = np.asarray(method.predict_proba(prepared))
+        predict_seconds = time.perf_counter() - started
+        columns = np.searchsorted(train_classes, classes)
+        y_pred = classes[np.argmax(proba[:, columns], axis=1)]
+        dropped = target.faces.class_counts()
+        return {
+            **base,
+            "status": "ok",
+            "protocol": target.protocol,
+            "test": target.dataset,
+            "n_test": len(test),
+            "classes": [EMOTIONS[c] for c in classes],
+            "excluded": {
+                "train_only": [EMOTIONS[c] for c in np.setdiff1d(train_classes, classes)],
+                "test_only": {EMOTIONS[c]: n for c, n in dropped.items() if c not in classes},
+            },
+            "predict_seconds": predict_seconds,
+            "metrics": metrics.score(test.labels, y_pred, classes),
+            "y_true": test.labels.tolist(),
+            "y_pred": y_pred.tolist(),
+            "test_ids_fingerprint": test.fingerprint,
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def _fail(
+        self,
+        cells: dict[str, Target],
+        base: dict[str, Any],
+        error: BaseException,
+        message: str,
+        summary: RunSummary,
+    ) -> None:
+        text = f"{type(error).__name__}: {error}"
+        for cid, target in cells.items():
+            self.store.put({
+                **base, "cell": cid, "status": "failed", "protocol": target.protocol,
+                "test": target.dataset, "error": text, "traceback": traceback.format_exc(),
+                "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            })
+        summary.failed += len(cells)
+        summary.failures.append(f"{message}: {text}")
+        self.progress(f"{message}: {text}")
+

@@ -1,0 +1,103 @@
+"""The results store: one JSON record per cell inside a run directory.
+
+Every record is written to a temporary file and renamed into place, so a kill at any
+moment leaves either the old state or the new one, never half a file. A run holds an
+exclusive lock on its directory for its whole life, so two runs cannot interleave writes.
+Re-running a command reads the store and skips the cells already finished.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class RunLockedError(RuntimeError):
+    """Another process is writing the same run directory."""
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` via a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+class ResultStore:
+    """Cell records of one run directory (``RUN_DIR/results/<cell-id>.json``)."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self.results_dir = self.run_dir / "results"
+
+    def _path(self, cell_id: str) -> Path:
+        return self.results_dir / f"{cell_id}.json"
+
+    @contextmanager
+    def locked(self) -> Iterator[ResultStore]:
+        """Hold the run directory's lock; a second run on the same directory is refused."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        lock_path = self.run_dir / ".lock"
+        handle = open(lock_path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise RunLockedError(
+                f"run directory {self.run_dir} is in use by another ferbench run "
+                f"(pid {holder}); wait for it to finish or choose another --out"
+            ) from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield self
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    def put(self, record: dict[str, Any]) -> None:
+        write_json_atomic(self._path(record["cell"]), record)
+
+    def get(self, cell_id: str) -> dict[str, Any] | None:
+        """The stored record, or None when absent or unreadable."""
+        try:
+            return json.loads(self._path(cell_id).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def is_done(self, cell_id: str) -> bool:
+        record = self.get(cell_id)
+        return record is not None and record.get("status") == "ok"
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every readable record, sorted by cell id; unreadable files are reported, not fatal."""
+        records = []
+        for path in sorted(self.results_dir.glob("*.json")):
+            try:
+                records.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as error:
+                warnings.warn(f"skipping unreadable result {path}: {error}", stacklevel=2)
+        return records
+
+    def write_run_info(self, info: dict[str, Any]) -> None:
+        write_json_atomic(self.run_dir / "run.json", info)
+
+    def run_info(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.run_dir / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}

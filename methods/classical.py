@@ -1,0 +1,238 @@
+"""Classical methods: hand-crafted features (HOG, dlib landmarks) + a classifier.
+
+Every classifier here asks the harness for the same input — 48×48 grayscale faces with the
+chosen feature matrices attached — so one HOG extraction per (dataset, split) serves all
+four, and is cached on disk for later runs.
+
+``features`` selects ``hog``, ``landmarks`` or ``hog+landmarks`` (concatenated after each is
+standardised). Landmark features carry a last column saying whether dlib's detector found the
+face or the whole image was used; it is counted in ``describe()`` and not fed to the classifier.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import numpy as np
+
+from ferbench import FaceSet, FeatureSpec, InputSpec, Method, register_method
+
+FEATURE_CHOICES = ("hog", "landmarks", "hog+landmarks")
+EXACT_SVM_LIMIT = 15_000
+
+
+def _feature_specs(features: str, image_size: int) -> tuple[FeatureSpec, ...]:
+    if features not in FEATURE_CHOICES:
+        raise ValueError(f"features={features!r} is not one of {', '.join(FEATURE_CHOICES)}")
+    if not isinstance(image_size, int) or image_size < 16:
+        raise ValueError(f"image_size must be an int >= 16, got {image_size!r}")
+    cell = max(4, image_size // 6)
+    specs = {
+        "hog": FeatureSpec.of("hog", orientations=9, pixels_per_cell=cell, cells_per_block=2),
+        "landmarks": FeatureSpec.of("landmarks"),
+    }
+    return tuple(specs[name] for name in features.split("+"))
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+class FeatureClassifier(Method):
+    """Shared fit/predict for classifiers on feature matrices; subclasses build the estimator."""
+
+    def __init__(self, features: str = "hog", image_size: int = 48, seed: int = 0, **params: Any):
+        super().__init__(features=features, image_size=image_size, seed=seed, **params)
+        self.features = features
+        self.seed = seed
+        self.input_spec = InputSpec(
+            size=(image_size, image_size),
+            color="gray",
+            features=_feature_specs(features, image_size),
+        )
+        self._detector_counts: dict[str, int] = {}
+
+    @abstractmethod
+    def _estimator(self, n_samples: int) -> Any:
+        """A fresh scikit-learn-style estimator for ``n_samples`` training faces."""
+
+    def _matrix(self, faces: FaceSet, count_detector: bool = False) -> np.ndarray:
+        blocks = []
+        for spec in self.input_spec.features:
+            if spec.key not in faces.features:
+                raise ValueError(
+                    f"{self.name}: faces carry no {spec.key} features; pass them through "
+                    f"ferbench.features.prepare(faces, method.input_spec) first"
+                )
+            matrix = faces.features[spec.key]
+            if spec.name == "landmarks":
+                from ferbench.features.landmarks import split_detector_column
+
+                matrix, used_detector = split_detector_column(matrix)
+                if count_detector:
+                    self._detector_counts = {
+                        "detector_box": int(used_detector.sum()),
+                        "whole_image": int((~used_detector).sum()),
+                    }
+            blocks.append(matrix)
+        return np.hstack(blocks) if len(blocks) > 1 else blocks[0]
+
+    def fit(self, train: FaceSet, val: FaceSet | None = None) -> FeatureClassifier:
+        self.classes_ = train.classes
+        if len(self.classes_) < 2:
+            raise ValueError(f"{self.name}: training needs at least 2 classes, got {self.classes_}")
+        targets = np.searchsorted(self.classes_, train.labels)
+        self.estimator_ = self._estimator(len(train))
+        self.estimator_.fit(self._matrix(train, count_detector=True), targets)
+        return self
+
+    def predict_proba(self, faces: FaceSet) -> np.ndarray:
+        return np.asarray(self.estimator_.predict_proba(self._matrix(faces)), dtype=np.float64)
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"features": self.features}
+        if self._detector_counts:
+            info["landmark_boxes"] = self._detector_counts
+        return info
+
+
+def _scaled(*steps: Any) -> Any:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), *steps)
+
+
+class _SoftmaxDecision:
+    """Wraps a classifier with ``decision_function`` so it offers softmax scores."""
+
+    def __init__(self, pipeline: Any):
+        self.pipeline = pipeline
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> _SoftmaxDecision:
+        self.pipeline.fit(x, y)
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        scores = self.pipeline.decision_function(x)
+        if scores.ndim == 1:
+            scores = np.column_stack([-scores, scores])
+        return _softmax(scores)
+
+
+@register_method("svm", details={"default features": "hog"})
+class SVM(FeatureClassifier):
+    """RBF SVM on PCA-reduced, standardised features (Nyström approximation above 15k faces).
+
+    Exact libsvm training grows quadratically with the number of faces, so on full FER2013
+    (28,709 training faces) the default ``solver="auto"`` maps the features through a Nyström
+    RBF approximation (``nystroem_components``) and trains a linear SVM there. Scores are the
+    softmax of the one-vs-rest decision values (argmax agrees with the SVM's prediction); they
+    are not Platt-calibrated probabilities, which would cost five extra fits.
+    """
+
+    def __init__(
+        self,
+        C: float = 10.0,
+        pca_components: int | float = 0.95,
+        solver: str = "auto",
+        nystroem_components: int = 2000,
+        **params: Any,
+    ):
+        if solver not in ("auto", "exact", "nystroem"):
+            raise ValueError(f"svm: solver={solver!r} is not one of auto, exact, nystroem")
+        if C <= 0:
+            raise ValueError(f"svm: C must be > 0, got {C}")
+        super().__init__(C=C, pca_components=pca_components, solver=solver,
+                         nystroem_components=nystroem_components, **params)
+        self.C, self.pca_components, self.solver = C, pca_components, solver
+        self.nystroem_components = nystroem_components
+
+    def _estimator(self, n_samples: int) -> Any:
+        from sklearn.decomposition import PCA
+        from sklearn.kernel_approximation import Nystroem
+        from sklearn.svm import SVC, LinearSVC
+
+        pca = PCA(n_components=self.pca_components, whiten=True, random_state=self.seed)
+        exact = self.solver == "exact" or (
+            self.solver == "auto" and n_samples <= EXACT_SVM_LIMIT
+        )
+        if exact:
+            classifier = SVC(C=self.C, kernel="rbf", gamma="scale",
+                             decision_function_shape="ovr", random_state=self.seed)
+            return _SoftmaxDecision(_scaled(pca, classifier))
+        approximation = Nystroem(kernel="rbf", n_components=self.nystroem_components,
+                                 random_state=self.seed)
+        classifier = LinearSVC(C=self.C / 10, random_state=self.seed)
+        return _SoftmaxDecision(_scaled(pca, approximation, classifier))
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        pipeline = self.estimator_.pipeline
+        info["solver"] = "nystroem" if "nystroem" in pipeline.named_steps else "exact"
+        info["pca_components"] = int(pipeline.named_steps["pca"].n_components_)
+        return info
+
+
+@register_method("knn", details={"default features": "hog"})
+class KNN(FeatureClassifier):
+    """k-nearest neighbours (distance-weighted) on PCA-reduced, standardised features."""
+
+    def __init__(self, k: int = 7, pca_components: int | float = 0.95, **params: Any):
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"knn: k must be a positive int, got {k!r}")
+        super().__init__(k=k, pca_components=pca_components, **params)
+        self.k, self.pca_components = k, pca_components
+
+    def _estimator(self, n_samples: int) -> Any:
+        from sklearn.decomposition import PCA
+        from sklearn.neighbors import KNeighborsClassifier
+
+        return _scaled(
+            PCA(n_components=self.pca_components, random_state=self.seed),
+            KNeighborsClassifier(n_neighbors=min(self.k, n_samples), weights="distance"),
+        )
+
+
+@register_method("rf", details={"default features": "hog"})
+class RandomForest(FeatureClassifier):
+    """Random forest on raw features (trees need no scaling); all cores."""
+
+    def __init__(self, n_estimators: int = 300, max_features: str | float = "sqrt",
+                 **params: Any):
+        if not isinstance(n_estimators, int) or n_estimators < 1:
+            raise ValueError(f"rf: n_estimators must be a positive int, got {n_estimators!r}")
+        super().__init__(n_estimators=n_estimators, max_features=max_features, **params)
+        self.n_estimators, self.max_features = n_estimators, max_features
+
+    def _estimator(self, n_samples: int) -> Any:
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(
+            n_estimators=self.n_estimators, max_features=self.max_features,
+            n_jobs=-1, random_state=self.seed,
+        )
+
+
+@register_method("xgboost", requires=("xgboost",), details={"default features": "hog"})
+class XGBoost(FeatureClassifier):
+    """Gradient-boosted trees (xgboost, histogram method) on raw features; all cores."""
+
+    def __init__(self, n_estimators: int = 200, max_depth: int = 4,
+                 learning_rate: float = 0.1, **params: Any):
+        if not isinstance(n_estimators, int) or n_estimators < 1:
+            raise ValueError(f"xgboost: n_estimators must be a positive int, got {n_estimators!r}")
+        super().__init__(n_estimators=n_estimators, max_depth=max_depth,
+                         learning_rate=learning_rate, **params)
+        self.n_estimators, self.max_depth, self.learning_rate = n_estimators, max_depth, learning_rate
+
+    def _estimator(self, n_samples: int) -> Any:
+        from xgboost import XGBClassifier
+
+        return XGBClassifier(
+            n_estimators=self.n_estimators, max_depth=self.max_depth,
+            learning_rate=self.learning_rate, tree_method="hist", subsample=0.8,
+            colsample_bytree=0.5, random_state=self.seed,
+        )
