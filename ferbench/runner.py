@@ -50,6 +50,7 @@ class RunConfig:
     seeds: tuple[int, ...] = (0,)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     folds: int | None = None
+    device: str | None = None
     command: str = ""
 
 
@@ -121,6 +122,7 @@ class Runner:
         self.store = ResultStore(config.run_dir)
         self.cache = features.FeatureCache(config.data.cache_dir)
         self._prepared: dict[tuple[str, InputSpec], FaceSet] = {}
+        self.variants: dict[str, str] = {}
 
     def load_datasets(self) -> dict[str, Splits]:
         """Locate every dataset first (so a missing one fails before any work), then load."""
@@ -128,14 +130,14 @@ class Runner:
             name: DATASETS.create(name, **self.config.params.get(name, {}))
             for name in self.config.datasets
         }
-        variants = {name: plugin.locate(self.config.data) for name, plugin in plugins.items()}
+        self.variants = {name: p.locate(self.config.data) for name, p in plugins.items()}
         loaded = {}
         for name, plugin in plugins.items():
             started = time.perf_counter()
             loaded[name] = plugin.load(self.config.data)
             sizes = ", ".join(f"{k} {len(v)}" for k, v in loaded[name].parts().items())
             self.progress(
-                f"loaded {name} ({variants[name]}): {sizes} "
+                f"loaded {name} ({self.variants[name]}): {sizes} "
                 f"[{time.perf_counter() - started:.1f}s]"
             )
         return loaded
@@ -147,7 +149,7 @@ class Runner:
         summary = RunSummary()
         with self.store.locked():
             splits = self.load_datasets()
-            self.store.write_run_info(self._run_info(splits))
+            self.store.record_invocation(self._run_info(splits))
             work = [
                 (method, job, seed)
                 for seed in self.config.seeds
@@ -166,6 +168,7 @@ class Runner:
             "versions": package_versions(),
             "git_commit": git_commit(),
             "hardware": hardware(),
+            "variants": self.variants,
             "data": {
                 name: {
                     part: {
@@ -184,6 +187,8 @@ class Runner:
         factory = METHODS.get(name).factory
         if _accepts(factory, "seed"):
             params.setdefault("seed", seed)
+        if self.config.device and _accepts(factory, "device"):
+            params.setdefault("device", self.config.device)
         return params
 
     def _prepare(self, faces: FaceSet | None, spec: InputSpec) -> FaceSet | None:

@@ -93,11 +93,13 @@ class ResultStore:
                 warnings.warn(f"skipping unreadable result {path}: {error}", stacklevel=2)
         return records
 
-    def write_run_info(self, info: dict[str, Any]) -> None:
-        write_json_atomic(self.run_dir / "run.json", info)
+    def record_invocation(self, info: dict[str, Any]) -> None:
+        """Append one command's provenance (command, versions, data) to ``run.json``."""
+        write_json_atomic(self.run_dir / "run.json", [*self.invocations(), info])
 
-    def run_info(self) -> dict[str, Any]:
+    def invocations(self) -> list[dict[str, Any]]:
+        """Provenance of every command that wrote this run directory, oldest first."""
         try:
             return json.loads((self.run_dir / "run.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return {}
+            return []

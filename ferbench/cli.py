@@ -1,0 +1,234 @@
+"""The ``ferbench`` command line: run, list, report, datasets."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from ferbench.dataset import DataContext, DatasetFormatError, DatasetNotFound
+from ferbench.protocols import PROTOCOLS
+from ferbench.registry import (
+    DATASETS,
+    METHODS,
+    PluginError,
+    UnknownNameError,
+    load_plugins,
+)
+from ferbench.store import RunLockedError
+
+DEFAULT_DATASETS = ("synth-fer", "synth-raf")
+EXIT_CELLS_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _csv(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return items
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(seed) for seed in _csv(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must be integers, got {text!r}") from None
+
+
+def _value(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_settings(settings: list[str]) -> dict[str, dict[str, Any]]:
+    """``["svm.C=10", "synth-fer.n_train=500"]`` → ``{"svm": {"C": 10}, ...}``."""
+    params: dict[str, dict[str, Any]] = {}
+    for setting in settings:
+        target, equals, value = setting.partition("=")
+        name, dot, key = target.rpartition(".")
+        if not equals or not dot or not name or not key:
+            raise ValueError(f"--set {setting!r}: expected NAME.PARAM=VALUE, e.g. svm.C=10")
+        params.setdefault(name, {})[key] = _value(value)
+    return params
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plugins", action="append", default=[], metavar="PATH",
+                        help="a plugin .py file or a folder of them (repeatable)")
+
+
+def _add_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-root", type=Path, metavar="DIR",
+                        help="where real datasets live (default: $FERBENCH_DATA or ~/ferbench_data)")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR",
+                        help="decoded-data and feature cache "
+                             "(default: $FERBENCH_CACHE or ~/.cache/ferbench)")
+    parser.add_argument("--skip-bad", action="store_true",
+                        help="skip malformed samples instead of stopping (counts are recorded)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ferbench",
+        description="Benchmark facial-expression-recognition methods side by side.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="train and score methods on datasets, then write the report",
+        description="Train every selected method on every selected dataset and score it within "
+                    "and across datasets. Finished cells are stored and skipped on re-runs.")
+    run.add_argument("--methods", type=_csv, metavar="A,B",
+                     help="methods to run (default: every installed method of the default run)")
+    run.add_argument("--datasets", type=_csv, default=list(DEFAULT_DATASETS), metavar="A,B",
+                     help=f"datasets (default: {','.join(DEFAULT_DATASETS)}, embedded)")
+    run.add_argument("--protocol", type=_csv, default=list(PROTOCOLS), metavar="P,Q",
+                     help="within, cross or both (default: within,cross)")
+    run.add_argument("--seed", type=_seeds, dest="seeds", default=[0], metavar="N",
+                     help="method seed (default 0)")
+    run.add_argument("--seeds", type=_seeds, dest="seeds", metavar="N,M",
+                     help="several method seeds: results show mean ± std across them")
+    run.add_argument("--data-seed", type=int, default=0, metavar="N",
+                     help="seed of data-side randomness: validation carving, synthetic data")
+    run.add_argument("--folds", type=int, metavar="K",
+                     help="folds of subject-independent k-fold (datasets without a test split)")
+    run.add_argument("--set", action="append", default=[], metavar="NAME.PARAM=VALUE",
+                     dest="settings", help="a method or dataset parameter, e.g. svm.C=10")
+    run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
+                     help="device for methods that take one (deep methods)")
+    run.add_argument("--out", type=Path, default=Path("runs/default"), metavar="DIR",
+                     help="run directory holding the results store (default: runs/default)")
+    run.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
+                     help="where the markdown report goes: DIR/<run name>/ (default: reports)")
+    _add_data(run)
+    _add_common(run)
+
+    listing = commands.add_parser("list", help="list registered methods or datasets")
+    listing.add_argument("kind", choices=("methods", "datasets"))
+    listing.add_argument("pattern", nargs="?", default="*", help="shell-style filter")
+    _add_common(listing)
+
+    report = commands.add_parser("report", help="regenerate the report from stored results",
+                                 description="Render one or more run directories (merged) into "
+                                             "markdown and a tidy CSV, without training.")
+    report.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
+    report.add_argument("--to", type=Path, metavar="DIR",
+                        help="output folder (default: reports/<name of the first run>)")
+    _add_common(report)
+
+    datasets = commands.add_parser("datasets", help="which datasets are on disk, and their counts")
+    datasets.add_argument("names", nargs="*", help="datasets to show (default: all)")
+    datasets.add_argument("--audit", metavar="NAME",
+                          help="check NAME for duplicate images across splits and fold leaks")
+    _add_data(datasets)
+    _add_common(datasets)
+    return parser
+
+
+def _data_context(args: argparse.Namespace, seed: int = 0) -> DataContext:
+    return DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir,
+                               skip_bad=args.skip_bad, seed=seed)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from ferbench.report import write_report
+    from ferbench.runner import RunConfig, Runner, default_methods
+
+    params = parse_settings(args.settings)
+    config = RunConfig(
+        methods=args.methods or default_methods(),
+        datasets=args.datasets,
+        run_dir=args.out,
+        data=_data_context(args, args.data_seed),
+        protocols=tuple(args.protocol),
+        seeds=tuple(args.seeds),
+        params=params,
+        folds=args.folds,
+        device=args.device,
+        command=shlex.join(["ferbench", *sys.argv[1:]]),
+    )
+    summary = Runner(config).run()
+    readme = write_report([args.out], args.reports / args.out.resolve().name)
+    print(f"{summary.computed} cell(s) computed, {summary.skipped} already stored, "
+          f"{summary.failed} failed; report: {readme}", file=sys.stderr)
+    return EXIT_CELLS_FAILED if summary.failed else 0
+
+
+def command_list(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    registry = METHODS if args.kind == "methods" else DATASETS
+    rows = []
+    for entry in registry.entries():
+        if entry.name not in registry.names(args.pattern):
+            continue
+        missing = entry.missing_requirements()
+        notes = [f"{k}: {v}" for k, v in entry.details.items()]
+        if not entry.in_default_run:
+            notes.append("not in the default run")
+        if missing:
+            notes.append(f"unavailable: needs {', '.join(missing)}")
+        rows.append([entry.name, entry.summary, "; ".join(notes)])
+    print(tabulate(rows, ["name", "summary", "notes"], tablefmt="simple"))
+    return 0
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from ferbench.report import write_report
+
+    out = args.to or Path("reports") / args.run_dirs[0].resolve().name
+    print(write_report(args.run_dirs, out))
+    return 0
+
+
+def command_datasets(args: argparse.Namespace) -> int:
+    from ferbench.data.inventory import audit_report, inventory_report
+
+    ctx = _data_context(args)
+    if args.audit:
+        DATASETS.get(args.audit)
+        print(audit_report(args.audit, ctx))
+        return 0
+    for name in args.names:
+        DATASETS.get(name)
+    print(inventory_report(args.names or DATASETS.names(), ctx))
+    return 0
+
+
+COMMANDS = {
+    "run": command_run,
+    "list": command_list,
+    "report": command_report,
+    "datasets": command_datasets,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        load_plugins(args.plugins)
+        return COMMANDS[args.command](args)
+    except (PluginError, UnknownNameError, DatasetNotFound, DatasetFormatError,
+            RunLockedError, FileNotFoundError, ValueError) as error:
+        print(f"ferbench: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ferbench: interrupted; finished cells are stored, re-run the same command "
+              "to complete the rest", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

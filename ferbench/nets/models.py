@@ -1,0 +1,130 @@
+"""Networks trained from scratch on small face crops: a plain CNN and an SE-ResNet.
+
+Both end in global average pooling, so they accept any input size the method asks for
+(48×48 by default) without a size-specific classifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+def _conv_bn_relu(in_channels: int, out_channels: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class PlainCNN(nn.Module):
+    """VGG-style baseline: ``blocks`` × (two 3×3 conv-BN-ReLU, 2×2 max-pool), doubling width.
+
+    The textbook FER2013 baseline: no residuals, no attention, nothing a reader has to
+    look up, so that every other network has a floor to beat.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int = 1,
+        width: int = 16,
+        blocks: int = 3,
+        dropout: float = 0.3,
+    ):
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = in_channels
+        for block in range(blocks):
+            out = width * 2**block
+            layers += [_conv_bn_relu(channels, out), _conv_bn_relu(out, out), nn.MaxPool2d(2)]
+            channels = out
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, num_classes)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class SqueezeExcitation(nn.Module):
+    """Channel attention (Hu et al., 2018): rescale channels by a gate from their means."""
+
+    def __init__(self, channels: int, reduction: int = 16):
+        super().__init__()
+        hidden = max(channels // reduction, 4)
+        self.gate = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Conv2d(channels, hidden, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, channels, 1),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gate(x)
+
+
+class SEBasicBlock(nn.Module):
+    """ResNet basic block (two 3×3 convs) with squeeze-and-excitation before the sum."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            _conv_bn_relu(in_channels, out_channels, stride),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            SqueezeExcitation(out_channels),
+        )
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.body(x) + self.shortcut(x))
+
+
+class SEResNet(nn.Module):
+    """SE-ResNet for small faces: 3×3 stride-1 stem and no max-pool, so a 48×48 input keeps
+    48×48 resolution in the first stage (ImageNet's 7×7/2 stem + pool would leave 12×12).
+
+    ``depth`` blocks per stage (ResNet-18: 2, 2, 2, 2); stage ``i`` has ``width · 2^i``
+    channels and halves the resolution from the second stage on.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int = 1,
+        depth: Sequence[int] = (2, 2, 2, 2),
+        width: int = 16,
+        dropout: float = 0.2,
+    ):
+        super().__init__()
+        self.stem = _conv_bn_relu(in_channels, width)
+        stages: list[nn.Module] = []
+        channels = width
+        for stage, blocks in enumerate(depth):
+            out = width * 2**stage
+            for block in range(blocks):
+                stride = 2 if stage > 0 and block == 0 else 1
+                stages.append(SEBasicBlock(channels, out, stride))
+                channels = out
+        self.stages = nn.Sequential(*stages)
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, num_classes)
+        )
+        for module in self.modules():
+            if isinstance(module, SEBasicBlock):
+                nn.init.zeros_(module.body[2].weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.stages(self.stem(x)))
