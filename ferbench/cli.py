@@ -70,7 +70,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _add_data(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", type=Path, metavar="DIR",
-                        help="where real datasets live (default: $FERBENCH_DATA or ~/ferbench_data)")
+                        help="where real datasets live "
+                             "(default: $FERBENCH_DATA or ~/ferbench_data)")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="decoded-data and feature cache "
                              "(default: $FERBENCH_CACHE or ~/.cache/ferbench)")
@@ -156,7 +157,7 @@ def command_run(args: argparse.Namespace) -> int:
         params=params,
         folds=args.folds,
         device=args.device,
-        command=shlex.join(["ferbench", *sys.argv[1:]]),
+        command=shlex.join(["ferbench", *args.argv]),
     )
     summary = Runner(config).run()
     readme = write_report([args.out], args.reports / args.out.resolve().name)
@@ -216,7 +217,9 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         load_plugins(args.plugins)
         return COMMANDS[args.command](args)

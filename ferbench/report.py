@@ -8,7 +8,6 @@ of each (method, protocol, train, test, seed), averages seeds, and writes
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path

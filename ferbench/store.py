@@ -47,27 +47,24 @@ class ResultStore:
     def locked(self) -> Iterator[ResultStore]:
         """Hold the run directory's lock; a second run on the same directory is refused."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        lock_path = self.run_dir / ".lock"
-        handle = open(lock_path, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
-            raise RunLockedError(
-                f"run directory {self.run_dir} is in use by another ferbench run "
-                f"(pid {holder}); wait for it to finish or choose another --out"
-            ) from None
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
-            yield self
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
+        with open(self.run_dir / ".lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise RunLockedError(
+                    f"run directory {self.run_dir} is in use by another ferbench run "
+                    f"(pid {holder}); wait for it to finish or choose another --out"
+                ) from None
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(str(os.getpid()))
+                handle.flush()
+                yield self
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def put(self, record: dict[str, Any]) -> None:
         write_json_atomic(self._path(record["cell"]), record)

@@ -43,8 +43,8 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 class FeatureClassifier(Method):
     """Shared fit/predict for classifiers on feature matrices; subclasses build the estimator."""
 
-    def __init__(self, features: str = "hog", image_size: int = 48, seed: int = 0, **params: Any):
-        super().__init__(features=features, image_size=image_size, seed=seed, **params)
+    def __init__(self, features: str, image_size: int, seed: int, **hyperparameters: Any):
+        super().__init__(features=features, image_size=image_size, seed=seed, **hyperparameters)
         self.features = features
         self.seed = seed
         self.input_spec = InputSpec(
@@ -139,14 +139,16 @@ class SVM(FeatureClassifier):
         pca_components: int | float = 0.95,
         solver: str = "auto",
         nystroem_components: int = 2000,
-        **params: Any,
+        features: str = "hog",
+        image_size: int = 48,
+        seed: int = 0,
     ):
         if solver not in ("auto", "exact", "nystroem"):
             raise ValueError(f"svm: solver={solver!r} is not one of auto, exact, nystroem")
         if C <= 0:
             raise ValueError(f"svm: C must be > 0, got {C}")
-        super().__init__(C=C, pca_components=pca_components, solver=solver,
-                         nystroem_components=nystroem_components, **params)
+        super().__init__(features, image_size, seed, C=C, pca_components=pca_components,
+                         solver=solver, nystroem_components=nystroem_components)
         self.C, self.pca_components, self.solver = C, pca_components, solver
         self.nystroem_components = nystroem_components
 
@@ -180,10 +182,11 @@ class SVM(FeatureClassifier):
 class KNN(FeatureClassifier):
     """k-nearest neighbours (distance-weighted) on PCA-reduced, standardised features."""
 
-    def __init__(self, k: int = 7, pca_components: int | float = 0.95, **params: Any):
+    def __init__(self, k: int = 7, pca_components: int | float = 0.95, features: str = "hog",
+                 image_size: int = 48, seed: int = 0):
         if not isinstance(k, int) or k < 1:
             raise ValueError(f"knn: k must be a positive int, got {k!r}")
-        super().__init__(k=k, pca_components=pca_components, **params)
+        super().__init__(features, image_size, seed, k=k, pca_components=pca_components)
         self.k, self.pca_components = k, pca_components
 
     def _estimator(self, n_samples: int) -> Any:
@@ -201,10 +204,11 @@ class RandomForest(FeatureClassifier):
     """Random forest on raw features (trees need no scaling); all cores."""
 
     def __init__(self, n_estimators: int = 300, max_features: str | float = "sqrt",
-                 **params: Any):
+                 features: str = "hog", image_size: int = 48, seed: int = 0):
         if not isinstance(n_estimators, int) or n_estimators < 1:
             raise ValueError(f"rf: n_estimators must be a positive int, got {n_estimators!r}")
-        super().__init__(n_estimators=n_estimators, max_features=max_features, **params)
+        super().__init__(features, image_size, seed, n_estimators=n_estimators,
+                         max_features=max_features)
         self.n_estimators, self.max_features = n_estimators, max_features
 
     def _estimator(self, n_samples: int) -> Any:
@@ -220,13 +224,14 @@ class RandomForest(FeatureClassifier):
 class XGBoost(FeatureClassifier):
     """Gradient-boosted trees (xgboost, histogram method) on raw features; all cores."""
 
-    def __init__(self, n_estimators: int = 200, max_depth: int = 4,
-                 learning_rate: float = 0.1, **params: Any):
+    def __init__(self, n_estimators: int = 200, max_depth: int = 4, learning_rate: float = 0.1,
+                 features: str = "hog", image_size: int = 48, seed: int = 0):
         if not isinstance(n_estimators, int) or n_estimators < 1:
             raise ValueError(f"xgboost: n_estimators must be a positive int, got {n_estimators!r}")
-        super().__init__(n_estimators=n_estimators, max_depth=max_depth,
-                         learning_rate=learning_rate, **params)
-        self.n_estimators, self.max_depth, self.learning_rate = n_estimators, max_depth, learning_rate
+        super().__init__(features, image_size, seed, n_estimators=n_estimators,
+                         max_depth=max_depth, learning_rate=learning_rate)
+        self.n_estimators, self.max_depth = n_estimators, max_depth
+        self.learning_rate = learning_rate
 
     def _estimator(self, n_samples: int) -> Any:
         from xgboost import XGBClassifier

@@ -5,7 +5,7 @@ import numpy as np
 from ferbench import FaceSet, InputSpec, Method, register_method
 
 
-@register_method("nearest-mean", summary="nearest class mean on 24x24 pixels")
+@register_method("nearest-mean", summary="nearest class mean on 24x24 pixels", in_default_run=False)
 class NearestMean(Method):
     input_spec = InputSpec(size=(24, 24), color="gray")
 

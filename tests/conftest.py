@@ -1,0 +1,34 @@
+"""Shared fixtures: every test writes caches and data under temporary folders, never $HOME."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_PLUGINS = REPO / "tests" / "plugins"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+_session_dir = Path(tempfile.mkdtemp(prefix="ferbench-tests-"))
+os.environ["FERBENCH_CACHE"] = str(_session_dir / "cache")
+os.environ["FERBENCH_DATA"] = str(_session_dir / "empty-data-root")
+os.environ.pop("FERBENCH_PLUGINS", None)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real data samples beside the repository; skips when they are absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data samples not found at {SHARED_DATA} (../shared/data)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def toy_plugins() -> Path:
+    from ferbench.registry import load_plugins
+
+    load_plugins([TEST_PLUGINS])
+    return TEST_PLUGINS

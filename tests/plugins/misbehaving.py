@@ -1,0 +1,39 @@
+"""Methods that misbehave on purpose: one fails in fit, one is slow (for kill/resume tests)."""
+
+import time
+
+import numpy as np
+
+from ferbench import FaceSet, InputSpec, Method, register_method
+
+
+@register_method("explode", summary="raises in fit (tests failure isolation)",
+                 in_default_run=False)
+class Explode(Method):
+    input_spec = InputSpec(size=(24, 24))
+
+    def fit(self, train: FaceSet, val: FaceSet | None = None) -> "Explode":
+        raise RuntimeError("boom: this plugin always fails")
+
+    def predict_proba(self, faces: FaceSet) -> np.ndarray:
+        raise AssertionError("never fitted")
+
+
+@register_method("sleepy", summary="majority class after a pause (tests kill and resume)",
+                 in_default_run=False)
+class Sleepy(Method):
+    input_spec = InputSpec(size=(24, 24))
+
+    def __init__(self, delay: float = 0.5):
+        super().__init__(delay=delay)
+        self.delay = delay
+
+    def fit(self, train: FaceSet, val: FaceSet | None = None) -> "Sleepy":
+        time.sleep(self.delay)
+        self.classes_ = train.classes
+        counts = np.array([np.sum(train.labels == c) for c in self.classes_], dtype=float)
+        self.prior_ = counts / counts.sum()
+        return self
+
+    def predict_proba(self, faces: FaceSet) -> np.ndarray:
+        return np.tile(self.prior_, (len(faces), 1))

@@ -1,0 +1,148 @@
+"""End-to-end runs of the harness on tiny toy datasets (tests/plugins)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ferbench.cli import main
+from ferbench.store import ResultStore
+from tests.conftest import TEST_PLUGINS
+
+
+def run_args(tmp_path, *extra):
+    return ["run", "--plugins", str(TEST_PLUGINS), "--datasets", "toy-a,toy-b",
+            "--out", str(tmp_path / "runs" / "r"), "--reports", str(tmp_path / "reports"),
+            "--cache-dir", str(tmp_path / "cache"), *extra]
+
+
+def stored(tmp_path):
+    return ResultStore(tmp_path / "runs" / "r").records()
+
+
+def test_run_writes_within_and_cross_rows_including_a_user_plugin(tmp_path, capsys):
+    assert main(run_args(tmp_path, "--methods", "svm,nearest-mean")) == 0
+    report = (tmp_path / "reports" / "r" / "README.md").read_text()
+    assert "## Within-dataset leaderboard" in report and "## Cross-database" in report
+    assert "| nearest-mean" in report and "| svm" in report
+    assert "ferbench run --plugins" in report  # the command that produced it
+    records = stored(tmp_path)
+    protocols = {(r["method"], r["protocol"], r["train"], r["test"]) for r in records}
+    assert ("svm", "cross", "toy-a", "toy-b") in protocols
+    assert ("nearest-mean", "within", "toy-b", "toy-b") in protocols
+    assert {r["fold"] for r in records if r["train"] == "toy-b" and r["protocol"] == "within"} \
+        == {0, 1, 2}
+    cross = next(r for r in records if r["protocol"] == "cross" and r["train"] == "toy-a")
+    assert cross["excluded"] == {"train_only": ["neutral"], "test_only": {"surprise": 10}}
+    assert (tmp_path / "reports" / "r" / "results.csv").read_text().count("\n") == len(records) + 1
+
+
+def test_rerun_computes_nothing_again(tmp_path, capsys):
+    assert main(run_args(tmp_path, "--methods", "nearest-mean")) == 0
+    first = {r["cell"]: r["finished"] for r in stored(tmp_path)}
+    capsys.readouterr()
+    assert main(run_args(tmp_path, "--methods", "nearest-mean")) == 0
+    assert "0 cell(s) computed, 6 already stored" in capsys.readouterr().err
+    assert {r["cell"]: r["finished"] for r in stored(tmp_path)} == first
+
+
+def test_failing_plugin_is_recorded_and_the_rest_completes(tmp_path, capsys):
+    assert main(run_args(tmp_path, "--methods", "explode,nearest-mean")) == 1
+    records = stored(tmp_path)
+    failed = [r for r in records if r["status"] == "failed"]
+    assert failed and all(r["method"] == "explode" for r in failed)
+    assert "boom: this plugin always fails" in failed[0]["error"]
+    assert "Traceback" in failed[0]["traceback"]
+    assert sum(r["status"] == "ok" for r in records) == 6
+    report = (tmp_path / "reports" / "r" / "README.md").read_text()
+    assert "## Failed cells" in report and "| nearest-mean" in report
+    assert "| explode" in report and "failed" in report
+
+
+def test_second_run_on_the_same_directory_is_refused(tmp_path, capsys):
+    with ResultStore(tmp_path / "runs" / "r").locked():
+        assert main(run_args(tmp_path, "--methods", "nearest-mean")) == 2
+    assert "is in use by another ferbench run" in capsys.readouterr().err
+
+
+def test_unknown_method_suggests_and_bad_setting_is_explained(tmp_path, capsys):
+    assert main(run_args(tmp_path, "--methods", "nearest-men")) == 2
+    assert "did you mean 'nearest-mean'" in capsys.readouterr().err
+    assert main(run_args(tmp_path, "--methods", "svm", "--set", "svm=3")) == 2
+    assert "expected NAME.PARAM=VALUE" in capsys.readouterr().err
+    assert main(run_args(tmp_path, "--methods", "svm", "--set", "svn.C=3")) == 2
+    assert "neither a method nor a dataset" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "r" / "results").exists()
+
+
+def test_method_parameters_are_recorded_and_change_the_cell(tmp_path):
+    assert main(run_args(tmp_path, "--methods", "knn", "--protocol", "within",
+                         "--set", "knn.k=3")) == 0
+    assert main(run_args(tmp_path, "--methods", "knn", "--protocol", "within",
+                         "--set", "knn.k=5")) == 0
+    ks = sorted({r["params"]["k"] for r in stored(tmp_path)})
+    assert ks == [3, 5]
+
+
+def test_killed_run_resumes_to_the_same_results(tmp_path):
+    command = [sys.executable, "-m", "ferbench.cli", *run_args(tmp_path, "--methods", "sleepy",
+                                                              "--set", "sleepy.delay=0.6")]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, env=dict(os.environ))
+    results = tmp_path / "runs" / "r" / "results"
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(results.glob("*.json"))) < 2:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = {p.name for p in results.glob("*.json")}
+    assert 2 <= len(partial) < 6, "the run should have been killed mid-way"
+    for path in results.glob("*.json"):
+        json.loads(path.read_text())  # every stored record is complete JSON
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{6 - len(partial)} cell(s) computed, {len(partial)} already stored" in resumed.stderr
+
+    uninterrupted = tmp_path / "clean"
+    clean = subprocess.run(
+        [sys.executable, "-m", "ferbench.cli", *run_args(uninterrupted, "--methods", "sleepy",
+                                                         "--set", "sleepy.delay=0")],
+        capture_output=True, text=True, timeout=120)
+    assert clean.returncode == 0, clean.stderr
+
+    def outcome(records):
+        return sorted((r["protocol"], r["train"], r["test"], r["fold"], r["y_pred"])
+                      for r in records)
+
+    assert outcome(stored(tmp_path)) == outcome(stored(uninterrupted))
+
+
+def test_missing_real_dataset_fails_fast_naming_root_and_docs(tmp_path, capsys):
+    code = main(run_args(tmp_path, "--methods", "svm", "--datasets", "toy-a,fer2013",
+                         "--data-root", str(tmp_path / "nowhere")))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "fer2013" in err and str(tmp_path / "nowhere") in err and "datasets/README.md" in err
+    assert not (tmp_path / "runs" / "r" / "results").exists()
+
+
+@pytest.mark.parametrize("command", [["--help"], ["run", "--help"], ["list", "--help"],
+                                     ["report", "--help"], ["datasets", "--help"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(command)
+    assert exit_info.value.code == 0
+    assert "usage: ferbench" in capsys.readouterr().out
+
+
+def test_report_regenerates_from_stored_results_alone(tmp_path, capsys):
+    assert main(run_args(tmp_path, "--methods", "nearest-mean")) == 0
+    readme = tmp_path / "reports" / "r" / "README.md"
+    expected = readme.read_text()
+    readme.unlink()
+    assert main(["report", str(tmp_path / "runs" / "r"), "--to", str(readme.parent)]) == 0
+    assert readme.read_text() == expected
