@@ -1,8 +1,13 @@
 """Markdown leaderboards generated from stored results alone.
 
 A report never trains: it reads the records of one or more run directories, pools the folds
-of each (method, protocol, train, test, seed), averages seeds, and writes
-``REPORTS/<run>/README.md`` plus a tidy ``results.csv`` that pandas reads in one call.
+of each (method, protocol, train, test, seed), and writes into ``REPORTS/<run>/``:
+
+- ``README.md``: provenance and the within-dataset leaderboard, with 95 % bootstrap CIs and
+  McNemar significance marks, linking the pages below;
+- ``cross.md``: train × test matrices per method, with heatmaps;
+- ``per_class.md``: F1 per emotion; ``confusion.md``: confusion matrices, with heatmaps;
+- ``results.csv``: one tidy row per cell, which pandas reads in one call.
 """
 
 from __future__ import annotations
@@ -10,17 +15,19 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tabulate import tabulate
 
-from ferbench import metrics
+from ferbench import metrics, stats
 from ferbench.labels import EMOTIONS
 from ferbench.store import ResultStore
 
 SUMMARY_METRICS = ("accuracy", "macro_f1", "balanced_accuracy")
+ALPHA = 0.05
 
 
 @dataclass
@@ -52,13 +59,19 @@ class Group:
         names = sorted({c for r in cells for c in r["classes"]}, key=EMOTIONS.index)
         return y_true, y_pred, np.array([EMOTIONS.index(c) for c in names])
 
+    @cached_property
     def scores(self) -> list[dict[str, Any]]:
         """Metrics of each seed, from its pooled folds."""
         return [metrics.score(*self.pooled(seed)) for seed in self.seeds()]
 
+    @cached_property
+    def ci(self) -> dict[str, tuple[float, float]]:
+        """95 % stratified bootstrap interval of the first seed's pooled predictions."""
+        return stats.bootstrap_ci(*self.pooled(self.seeds()[0])) if self.ok else {}
+
     def summary(self, metric: str) -> tuple[float, float] | None:
         """Mean and standard deviation across seeds; None when every cell failed."""
-        values = [s[metric] for s in self.scores()]
+        values = [s[metric] for s in self.scores]
         return (float(np.mean(values)), float(np.std(values))) if values else None
 
     def method_info(self) -> dict[str, Any]:
@@ -73,15 +86,22 @@ def group_records(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str
     return groups
 
 
-def _fmt(summary: tuple[float, float] | None, with_std: bool) -> str:
+def _cell(group: Group | None, metric: str, with_std: bool, with_ci: bool = True) -> str:
+    if group is None:
+        return ""
+    summary = group.summary(metric)
     if summary is None:
         return "failed"
     mean, std = summary
-    return f"{mean:.3f} ± {std:.3f}" if with_std else f"{mean:.3f}"
+    text = f"{mean:.3f} ± {std:.3f}" if with_std else f"{mean:.3f}"
+    if with_ci:
+        low, high = group.ci[metric]
+        text += f" [{low:.3f}, {high:.3f}]"
+    return text
 
 
-def _ordered(names: Iterable[str]) -> list[str]:
-    return sorted(set(names))
+def _table(rows: list[list[Any]], headers: list[str]) -> str:
+    return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
 
 
 class Report:
@@ -91,111 +111,137 @@ class Report:
         self.records = records
         self.runs = runs
         self.groups = group_records(records)
-        self.methods = _ordered(g.method for g in self.groups.values())
-        self.datasets = _ordered([g.train for g in self.groups.values()]
-                                 + [g.test for g in self.groups.values()])
+        self.methods = sorted({g.method for g in self.groups.values()})
+        self.within_datasets = sorted({g.train for g in self.groups.values()
+                                       if g.protocol == "within"})
         self.multi_seed = any(len(g.seeds()) > 1 for g in self.groups.values())
 
     def group(self, method: str, protocol: str, train: str, test: str) -> Group | None:
         return self.groups.get((method, protocol, train, test))
 
+    def within(self, method: str, dataset: str) -> Group | None:
+        return self.group(method, "within", dataset, dataset)
+
+    def tied_with_best(self, dataset: str) -> tuple[set[str], str]:
+        """Methods whose accuracy is not significantly different from the best (McNemar, Holm).
+
+        Returns the set (the best included) and a sentence saying what was compared.
+        """
+        groups = {m: g for m in self.methods if (g := self.within(m, dataset)) and g.ok}
+        if len(groups) < 2:
+            return set(groups), ""
+        first = {m: g.pooled(g.seeds()[0]) for m, g in groups.items()}
+        best = max(groups, key=lambda m: groups[m].scores[0]["accuracy"])
+        y_true = first[best][0]
+        comparable = [m for m in groups if m != best and np.array_equal(first[m][0], y_true)]
+        p_values = [stats.mcnemar(y_true, first[best][1], first[m][1])["p_value"]
+                    for m in comparable]
+        adjusted = stats.holm(p_values)
+        tied = {best} | {m for m, p in zip(comparable, adjusted) if p >= ALPHA}
+        return tied, f"{dataset}: best {best}, {len(comparable)} comparison(s)"
+
     def within_table(self) -> str:
-        """Methods × datasets: accuracy and macro-F1 (the within-dataset leaderboard)."""
-        within = [d for d in self.datasets if any(
-            self.group(m, "within", d, d) for m in self.methods)]
+        """Methods × datasets: accuracy and macro-F1 with CIs; bold = tied with the best."""
         headers = ["method", "features"]
-        for dataset in within:
-            headers += [f"{dataset} acc", f"{dataset} macro-F1"]
-        rows = []
+        for dataset in self.within_datasets:
+            headers += [f"{dataset} accuracy", f"{dataset} macro-F1"]
+        tied = {d: self.tied_with_best(d)[0] for d in self.within_datasets}
+        rows, order = [], []
         for method in self.methods:
-            groups = [self.group(method, "within", d, d) for d in within]
+            groups = [self.within(method, d) for d in self.within_datasets]
             if not any(groups):
                 continue
             info = next((g.method_info() for g in groups if g), {})
             row = [method, info.get("features", "—")]
-            for group in groups:
-                for metric in ("accuracy", "macro_f1"):
-                    row.append(_fmt(group.summary(metric), self.multi_seed) if group else "")
+            f1s = []
+            for dataset, group in zip(self.within_datasets, groups):
+                accuracy = _cell(group, "accuracy", self.multi_seed)
+                row += [f"**{accuracy}**" if method in tied[dataset] else accuracy,
+                        _cell(group, "macro_f1", self.multi_seed)]
+                if group and group.ok:
+                    f1s.append(group.summary("macro_f1")[0])
             rows.append(row)
-        rows.sort(key=_mean_of_row, reverse=True)
-        return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+            order.append(np.mean(f1s) if f1s else -1.0)
+        rows = [rows[i] for i in np.argsort(order, kind="stable")[::-1]]
+        return _table(rows, headers)
 
-    def cross_tables(self) -> list[tuple[str, str]]:
-        """Per method: train × test accuracy (diagonal: within) and the classes scored."""
-        tables = []
-        for method in self.methods:
-            trains = _ordered(g.train for g in self.groups.values()
-                              if g.method == method and g.protocol == "cross")
-            if not trains:
-                continue
-            tests = _ordered(g.test for g in self.groups.values() if g.method == method)
-            rows = []
-            for train in trains:
-                row = [train]
-                for test in tests:
-                    protocol = "within" if train == test else "cross"
-                    group = self.group(method, protocol, train, test)
-                    cell = ""
-                    if group:
-                        acc = _fmt(group.summary("accuracy"), False)
-                        f1 = _fmt(group.summary("macro_f1"), False)
-                        cell = f"{acc} / {f1}"
-                    row.append(f"*{cell}*" if protocol == "within" and cell else cell)
-                rows.append(row)
-            headers = ["train ↓ test →", *tests]
-            tables.append((method, tabulate(rows, headers, tablefmt="github",
-                                            disable_numparse=True)))
-        return tables
+    def cross_matrix(self, method: str, metric: str) -> tuple[list[str], list[str], np.ndarray]:
+        """Train datasets, test datasets, and the metric matrix (NaN where not run/failed)."""
+        keys = [g for g in self.groups.values() if g.method == method]
+        trains = sorted({g.train for g in keys if g.protocol == "cross"})
+        tests = sorted({g.test for g in keys})
+        matrix = np.full((len(trains), len(tests)), np.nan)
+        for i, train in enumerate(trains):
+            for j, test in enumerate(tests):
+                group = self.group(method, "within" if train == test else "cross", train, test)
+                summary = group.summary(metric) if group else None
+                if summary:
+                    matrix[i, j] = summary[0]
+        return trains, tests, matrix
+
+    def cross_table(self, method: str) -> str:
+        trains, tests, _ = self.cross_matrix(method, "accuracy")
+        rows = []
+        for train in trains:
+            row = [train]
+            for test in tests:
+                protocol = "within" if train == test else "cross"
+                group = self.group(method, protocol, train, test)
+                text = (f"{_cell(group, 'accuracy', False, False)} / "
+                        f"{_cell(group, 'macro_f1', False, False)}") if group else ""
+                row.append(f"*{text}*" if protocol == "within" and group else text)
+            rows.append(row)
+        return _table(rows, ["train ↓ test →", *tests])
 
     def excluded_notes(self) -> list[str]:
         notes = set()
         for group in self.groups.values():
             for record in group.ok:
                 excluded = record.get("excluded", {})
-                test_only = excluded.get("test_only", {})
-                train_only = excluded.get("train_only", [])
-                if test_only or train_only:
+                parts = []
+                if test_only := excluded.get("test_only"):
                     dropped = ", ".join(f"{k} ({v} faces)" for k, v in test_only.items())
-                    notes.add(
-                        f"{group.train} → {group.test}: "
-                        + (f"test-only classes dropped: {dropped}; " if dropped else "")
-                        + (f"train-only classes not predicted: {', '.join(train_only)}"
-                           if train_only else "")
-                    )
+                    parts.append(f"test-only classes dropped: {dropped}")
+                if excluded.get("train_only"):
+                    parts.append(f"train-only classes not predicted: "
+                                 f"{', '.join(excluded['train_only'])}")
+                if parts:
+                    notes.add(f"{group.train} → {group.test}: {'; '.join(parts)}")
         return sorted(notes)
 
     def per_class_table(self, dataset: str) -> str:
         """F1 per emotion for every method, within ``dataset`` (first seed's pooled folds)."""
         rows, present = [], []
         for method in self.methods:
-            group = self.group(method, "within", dataset, dataset)
+            group = self.within(method, dataset)
             if not group or not group.ok:
                 continue
-            y_true, y_pred, classes = group.pooled(group.seeds()[0])
-            score = metrics.score(y_true, y_pred, classes)
-            present = [EMOTIONS[c] for c in classes]
+            score = group.scores[0]
+            present = [EMOTIONS[c] for c in group.pooled(group.seeds()[0])[2]]
             rows.append([method, *(f"{v:.3f}" for v in score["per_class"]["f1"])])
-        return tabulate(rows, ["method", *present], tablefmt="github", disable_numparse=True)
+        return _table(rows, ["method", *present])
 
     def confusion_table(self, group: Group) -> str:
         y_true, y_pred, classes = group.pooled(group.seeds()[0])
         confusion = metrics.confusion_matrix(y_true, y_pred, classes)
         names = [EMOTIONS[c] for c in classes]
         rows = [[name, *counts] for name, counts in zip(names, confusion.tolist())]
-        return tabulate(rows, ["true ↓ predicted →", *names], tablefmt="github")
+        return _table(rows, ["true ↓ predicted →", *names])
 
     def timing_table(self) -> str:
         rows = []
         for method in self.methods:
-            for group in self.groups.values():
-                if group.method != method or group.protocol != "within" or not group.ok:
+            for dataset in self.within_datasets:
+                group = self.within(method, dataset)
+                if not group or not group.ok:
                     continue
                 fit = np.mean([r["fit_seconds"] for r in group.ok])
                 predict = np.mean([r["predict_seconds"] for r in group.ok])
-                rows.append([method, group.train, group.ok[0]["n_train"],
-                             f"{fit:.2f}", f"{predict:.3f}"])
-        return tabulate(rows, ["method", "dataset", "train faces", "fit s", "predict s"],
-                        tablefmt="github")
+                ended = group.method_info().get("stopped_by", "")
+                rows.append([method, dataset, group.ok[0]["n_train"], f"{fit:.2f}",
+                             f"{predict:.3f}", ended])
+        return _table(rows, ["method", "dataset", "train faces", "fit s", "predict s",
+                             "training ended by"])
 
     def failures(self) -> list[str]:
         lines = []
@@ -215,9 +261,9 @@ class Report:
             if not info:
                 lines.append(f"- run `{run['dir']}`: no provenance recorded")
                 continue
-            lines.append(f"- run `{run['dir']}`: `{info.get('command', '?')}` "
-                         f"(started {info.get('started', '?')})")
-            lines.append(f"  - ferbench commit `{info.get('git_commit')}`, "
+            lines.append(f"- `{info.get('command', '?')}` (started {info.get('started', '?')}, "
+                         f"run directory `{run['dir']}`)")
+            lines.append(f"  - ferbench commit `{info.get('git_commit')}`; "
                          f"hardware: {info.get('hardware', '?')}")
             versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
             lines.append(f"  - versions: {versions}")
@@ -225,47 +271,72 @@ class Report:
             for name, parts in info.get("data", {}).items():
                 sizes = ", ".join(f"{p} {v['n']}" for p, v in parts.items())
                 prints = ", ".join(f"{p} `{v['fingerprint'][:12]}`" for p, v in parts.items())
-                lines.append(f"  - data {name} ({variants.get(name, '?')}): {sizes}; "
+                skipped = sum(v.get("provenance", {}).get("skipped", 0) for v in parts.values())
+                bad = f"; {skipped} malformed samples skipped" if skipped else ""
+                lines.append(f"  - data {name} ({variants.get(name, '?')}): {sizes}{bad}; "
                              f"fingerprints {prints}")
         return lines
 
-    def markdown(self) -> str:
-        out = ["# ferbench leaderboard", "", "Generated by `ferbench report` from stored results; "
-               "do not edit by hand.", "", "## Provenance", "", *self.provenance(), ""]
+    def readme(self, pages: dict[str, str]) -> str:
+        out = ["# ferbench leaderboard", "",
+               "Generated by `ferbench report` from stored results; do not edit by hand.", ""]
+        out += [f"Pages: {' · '.join(f'[{title}]({name})' for name, title in pages.items())}", ""]
         out += ["## Within-dataset leaderboard", "",
                 "Official test split, or pooled subject-independent folds where a dataset has "
-                "no official split. Rows sorted by mean macro-F1."
-                + (" Mean ± std across seeds." if self.multi_seed else ""), "",
-                self.within_table(), ""]
-        cross = self.cross_tables()
-        if cross:
-            out += ["## Cross-database", "",
-                    "Accuracy / macro-F1 of a model trained on the row dataset and tested on the "
-                    "column dataset; the diagonal (italic) is the within-dataset score. Only "
-                    "classes present on both sides are scored.", ""]
-            for method, table in cross:
-                out += [f"### {method}", "", table, ""]
-            notes = self.excluded_notes()
-            if notes:
-                out += ["Classes excluded from cross-database scoring:", "",
-                        *(f"- {n}" for n in notes), ""]
-        within_datasets = [d for d in self.datasets
-                           if any(self.group(m, "within", d, d) for m in self.methods)]
-        if within_datasets:
-            out += ["## Per-class F1 (within)", ""]
-            for dataset in within_datasets:
-                out += [f"### {dataset}", "", self.per_class_table(dataset), ""]
-            out += ["## Confusion matrices (within)", ""]
-            for dataset in within_datasets:
-                for method in self.methods:
-                    group = self.group(method, "within", dataset, dataset)
-                    if group and group.ok:
-                        out += [f"### {method} on {dataset}", "", self.confusion_table(group), ""]
-            out += ["## Timing", "", "Mean wall time per fit and per prediction of the test set.",
-                    "", self.timing_table(), ""]
+                "no official split; rows sorted by mean macro-F1. Each score shows its 95 % "
+                f"confidence interval `[low, high]` (stratified bootstrap over test faces, "
+                f"{stats.BOOTSTRAP_REPLICATES} replicates"
+                + (", first seed" if self.multi_seed else "") + "). "
+                + ("`mean ± std` is across seeds. " if self.multi_seed else "")
+                + "**Bold** accuracy: not significantly different from the best method on that "
+                "dataset (exact McNemar test on the same test faces, Holm-corrected, "
+                f"α = {ALPHA}).", "", self.within_table(), ""]
+        comparisons = [s for d in self.within_datasets if (s := self.tied_with_best(d)[1])]
+        if comparisons:
+            out += [f"Significance tests: {'; '.join(comparisons)}.", ""]
         failures = self.failures()
         if failures:
-            out += ["## Failed cells", "", *failures, ""]
+            out += ["## Failed cells", "",
+                    "These cells raised; the rest of the run completed. Re-running the same "
+                    "command retries them.", "", *failures, ""]
+        if self.within_datasets:
+            out += ["## Timing", "", "Mean wall time per fit and per prediction of the test set.",
+                    "", self.timing_table(), ""]
+        out += ["## Provenance", "", *self.provenance(), ""]
+        return "\n".join(out)
+
+    def cross_page(self, images: dict[str, str]) -> str:
+        out = ["# Cross-database results", "",
+               "Accuracy / macro-F1 of a model trained on the row dataset and tested on the "
+               "column dataset; the diagonal (italic) is the within-dataset score. Only classes "
+               "present on both sides are scored.", ""]
+        for method in self.methods:
+            if not self.cross_matrix(method, "accuracy")[0]:
+                continue
+            out += [f"## {method}", "", self.cross_table(method), ""]
+            if method in images:
+                out += [f"![{method} cross-database accuracy]({images[method]})", ""]
+        notes = self.excluded_notes()
+        if notes:
+            out += ["## Classes excluded from scoring", "", *(f"- {n}" for n in notes), ""]
+        return "\n".join(out)
+
+    def per_class_page(self) -> str:
+        out = ["# Per-class F1 (within-dataset)", ""]
+        for dataset in self.within_datasets:
+            out += [f"## {dataset}", "", self.per_class_table(dataset), ""]
+        return "\n".join(out)
+
+    def confusion_page(self, images: dict[tuple[str, str], str]) -> str:
+        out = ["# Confusion matrices (within-dataset)", "",
+               "Rows: true emotion; columns: predicted. Folds pooled; first seed.", ""]
+        for dataset in self.within_datasets:
+            for method in self.methods:
+                group = self.within(method, dataset)
+                if group and group.ok:
+                    out += [f"## {method} on {dataset}", "", self.confusion_table(group), ""]
+                    if (method, dataset) in images:
+                        out += [f"![{method} on {dataset}]({images[method, dataset]})", ""]
         return "\n".join(out)
 
     def write_csv(self, path: Path) -> None:
@@ -283,25 +354,36 @@ class Report:
                 row["features"] = record.get("method_info", {}).get("features")
                 writer.writerow(row)
 
+    def write(self, out_dir: Path) -> Path:
+        """Write every page, picture and the CSV into ``out_dir``; return the README path."""
+        from ferbench import plots
 
-def _mean_of_row(row: list[str]) -> float:
-    values = [float(cell.split()[0]) for cell in row[3::2] if cell and cell != "failed"]
-    return float(np.mean(values)) if values else -1.0
+        out_dir.mkdir(parents=True, exist_ok=True)
+        confusion_images, cross_images = plots.draw_all(self, out_dir)
+        pages = {"cross.md": "cross-database", "per_class.md": "per-class F1",
+                 "confusion.md": "confusion matrices", "results.csv": "all cells (CSV)"}
+        (out_dir / "cross.md").write_text(self.cross_page(cross_images), encoding="utf-8")
+        (out_dir / "per_class.md").write_text(self.per_class_page(), encoding="utf-8")
+        (out_dir / "confusion.md").write_text(self.confusion_page(confusion_images),
+                                              encoding="utf-8")
+        self.write_csv(out_dir / "results.csv")
+        readme = out_dir / "README.md"
+        readme.write_text(self.readme(pages), encoding="utf-8")
+        return readme
 
 
-def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
-    """Render the records of ``run_dirs`` (merged) into ``out_dir``; return the README path."""
+def load_report(run_dirs: list[Path]) -> Report:
+    """The merged records and provenance of ``run_dirs``."""
     records, runs = [], []
     for run_dir in run_dirs:
         store = ResultStore(run_dir)
         if not store.results_dir.is_dir():
             raise FileNotFoundError(f"{run_dir} holds no results (no {store.results_dir})")
         records += store.records()
-        invocations = store.invocations() or [{}]
-        runs += [{"dir": str(run_dir), "info": info} for info in invocations]
-    report = Report(records, runs)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    readme = out_dir / "README.md"
-    readme.write_text(report.markdown(), encoding="utf-8")
-    report.write_csv(out_dir / "results.csv")
-    return readme
+        runs += [{"dir": str(run_dir), "info": info} for info in store.invocations() or [{}]]
+    return Report(records, runs)
+
+
+def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
+    """Render the records of ``run_dirs`` (merged) into ``out_dir``; return the README path."""
+    return load_report(run_dirs).write(out_dir)

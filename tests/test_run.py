@@ -26,9 +26,15 @@ def stored(tmp_path):
 
 def test_run_writes_within_and_cross_rows_including_a_user_plugin(tmp_path, capsys):
     assert main(run_args(tmp_path, "--methods", "svm,nearest-mean")) == 0
-    report = (tmp_path / "reports" / "r" / "README.md").read_text()
-    assert "## Within-dataset leaderboard" in report and "## Cross-database" in report
+    pages = tmp_path / "reports" / "r"
+    report = (pages / "README.md").read_text()
+    assert "## Within-dataset leaderboard" in report and "[cross-database](cross.md)" in report
     assert "| nearest-mean" in report and "| svm" in report
+    cross = (pages / "cross.md").read_text()
+    assert "## svm" in cross and "![svm cross-database accuracy](img/cross__svm.png)" in cross
+    assert (pages / "img" / "cross__svm.png").stat().st_size > 1000
+    confusion = (pages / "confusion.md").read_text()
+    assert "img/confusion__nearest-mean__toy-a.png" in confusion
     assert "ferbench run --plugins" in report  # the command that produced it
     records = stored(tmp_path)
     protocols = {(r["method"], r["protocol"], r["train"], r["test"]) for r in records}
@@ -36,8 +42,8 @@ def test_run_writes_within_and_cross_rows_including_a_user_plugin(tmp_path, caps
     assert ("nearest-mean", "within", "toy-b", "toy-b") in protocols
     assert {r["fold"] for r in records if r["train"] == "toy-b" and r["protocol"] == "within"} \
         == {0, 1, 2}
-    cross = next(r for r in records if r["protocol"] == "cross" and r["train"] == "toy-a")
-    assert cross["excluded"] == {"train_only": ["neutral"], "test_only": {"surprise": 10}}
+    toy_a_to_b = next(r for r in records if r["protocol"] == "cross" and r["train"] == "toy-a")
+    assert toy_a_to_b["excluded"] == {"train_only": ["neutral"], "test_only": {"surprise": 10}}
     assert (tmp_path / "reports" / "r" / "results.csv").read_text().count("\n") == len(records) + 1
 
 

@@ -1,0 +1,98 @@
+"""Heatmap pictures for the report: confusion matrices and cross-database accuracy."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ferbench import metrics
+from ferbench.labels import EMOTIONS
+
+if TYPE_CHECKING:
+    from ferbench.report import Report
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _slug(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "__".join(parts))
+
+
+def _heatmap(axis, matrix: np.ndarray, rows: list[str], columns: list[str], title: str,
+             fmt: str) -> None:
+    shown = np.nan_to_num(matrix, nan=0.0)
+    axis.imshow(shown, cmap="Blues", vmin=0, vmax=max(float(np.nanmax(shown)), 1e-9))
+    axis.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
+    axis.set_yticks(range(len(rows)), rows)
+    axis.set_title(title, fontsize=10)
+    threshold = np.nanmax(shown) / 2
+    for (i, j), value in np.ndenumerate(matrix):
+        text = "—" if np.isnan(value) else format(value, fmt)
+        axis.text(j, i, text, ha="center", va="center", fontsize=8,
+                  color="white" if shown[i, j] > threshold else "black")
+
+
+def confusion_figure(confusion: np.ndarray, names: list[str], title: str, path: Path) -> None:
+    """Counts and row-normalised confusion side by side."""
+    plt = _pyplot()
+    support = confusion.sum(axis=1, keepdims=True)
+    normalised = np.divide(confusion, support, out=np.zeros(confusion.shape), where=support > 0)
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    _heatmap(axes[0], confusion.astype(float), names, names, "counts", ".0f")
+    _heatmap(axes[1], normalised, names, names, "row-normalised (recall)", ".2f")
+    for axis in axes:
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true")
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
+def cross_figure(matrix: np.ndarray, trains: list[str], tests: list[str], title: str,
+                 path: Path) -> None:
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(1.6 + 1.3 * len(tests), 1.4 + 0.8 * len(trains)))
+    _heatmap(axis, matrix, trains, tests, title, ".3f")
+    axis.set_xlabel("test dataset")
+    axis.set_ylabel("train dataset")
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
+def draw_all(report: Report, out_dir: Path) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """Draw every picture of a report; return their paths relative to ``out_dir``."""
+    images = out_dir / "img"
+    images.mkdir(parents=True, exist_ok=True)
+    confusion_images: dict[tuple[str, str], str] = {}
+    for dataset in report.within_datasets:
+        for method in report.methods:
+            group = report.within(method, dataset)
+            if not group or not group.ok:
+                continue
+            y_true, y_pred, classes = group.pooled(group.seeds()[0])
+            name = f"img/confusion__{_slug(method, dataset)}.png"
+            confusion_figure(metrics.confusion_matrix(y_true, y_pred, classes),
+                             [EMOTIONS[c] for c in classes], f"{method} on {dataset}",
+                             out_dir / name)
+            confusion_images[method, dataset] = name
+    cross_images: dict[str, str] = {}
+    for method in report.methods:
+        trains, tests, matrix = report.cross_matrix(method, "accuracy")
+        if not trains:
+            continue
+        name = f"img/cross__{_slug(method)}.png"
+        cross_figure(matrix, trains, tests, f"{method}: accuracy, train × test", out_dir / name)
+        cross_images[method] = name
+    return confusion_images, cross_images

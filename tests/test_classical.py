@@ -1,0 +1,61 @@
+import pytest
+
+from ferbench import features
+from ferbench.cli import main
+from ferbench.testing import MethodContractError, check_method, toy_faces
+from tests.conftest import TEST_PLUGINS
+
+
+@pytest.mark.parametrize("name", ["svm", "knn", "rf", "xgboost"])
+def test_builtin_classical_method_passes_conformance(name):
+    assert "same seed, same predictions" in check_method(name)
+
+
+def test_conformance_check_catches_a_broken_method():
+    from ferbench import InputSpec, Method
+
+    class AlwaysFirst(Method):
+        input_spec = InputSpec(size=(24, 24))
+
+        def fit(self, train, val=None):
+            self.classes_ = train.classes
+            return self
+
+        def predict_proba(self, faces):
+            import numpy as np
+
+            return np.ones((len(faces), len(self.classes_)))  # rows sum to K, not 1
+
+    with pytest.raises(MethodContractError, match="rows must sum to 1"):
+        check_method(AlwaysFirst)
+
+
+def test_svm_solvers_and_bad_values():
+    from ferbench import create_method
+
+    with pytest.raises(ValueError, match="solver='fast' is not one of"):
+        create_method("svm", solver="fast")
+    with pytest.raises(ValueError, match="features='sift' is not one of hog, landmarks"):
+        create_method("rf", features="sift")
+    train = toy_faces((0, 3, 4), 10)
+    svm = create_method("svm", solver="nystroem", nystroem_components=20)
+    prepared = features.prepare(train, svm.input_spec)
+    assert svm.fit(prepared).describe()["solver"] == "nystroem"
+
+
+def test_method_without_prepared_features_says_how_to_prepare():
+    from ferbench import create_method
+
+    with pytest.raises(ValueError, match=r"carry no hog\(.*\) features.*prepare"):
+        create_method("knn").fit(toy_faces((0, 3), 5))
+
+
+def test_hog_is_extracted_once_per_split_and_shared_by_classifiers_and_runs(tmp_path):
+    features.EXTRACTIONS.clear()
+    base = ["run", "--plugins", str(TEST_PLUGINS), "--datasets", "toy-a", "--protocol",
+            "within", "--cache-dir", str(tmp_path / "cache"), "--reports", str(tmp_path / "rep")]
+    assert main([*base, "--methods", "svm,knn,rf,xgboost", "--out", str(tmp_path / "a")]) == 0
+    hog = {key: n for key, n in features.EXTRACTIONS.items() if key.startswith("hog")}
+    assert list(hog.values()) == [3]  # train, val and test of toy-a, once each
+    assert main([*base, "--methods", "svm,knn", "--out", str(tmp_path / "b")]) == 0
+    assert sum(n for k, n in features.EXTRACTIONS.items() if k.startswith("hog")) == 3
