@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
                      dest="settings", help="a method or dataset parameter, e.g. svm.C=10")
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
                      help="device for methods that take one (deep methods)")
+    run.add_argument("--jobs", type=int, default=1, metavar="N",
+                     help="run independent jobs in N worker processes (default 1)")
     run.add_argument("--out", type=Path, default=Path("runs/default"), metavar="DIR",
                      help="run directory holding the results store (default: runs/default)")
     run.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
@@ -147,6 +149,8 @@ def command_run(args: argparse.Namespace) -> int:
     from ferbench.runner import RunConfig, Runner, default_methods
 
     params = parse_settings(args.settings)
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     config = RunConfig(
         methods=args.methods or default_methods(),
         datasets=args.datasets,
@@ -157,6 +161,7 @@ def command_run(args: argparse.Namespace) -> int:
         params=params,
         folds=args.folds,
         device=args.device,
+        jobs=args.jobs,
         command=shlex.join(["ferbench", *args.argv]),
     )
     summary = Runner(config).run()

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import multiprocessing
 import sys
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,6 +53,7 @@ class RunConfig:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     folds: int | None = None
     device: str | None = None
+    jobs: int = 1
     command: str = ""
 
 
@@ -60,6 +63,12 @@ class RunSummary:
     skipped: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
+
+    def merge(self, other: RunSummary) -> None:
+        self.computed += other.computed
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.failures += other.failures
 
 
 def default_methods() -> list[str]:
@@ -123,6 +132,7 @@ class Runner:
         self.cache = features.FeatureCache(config.data.cache_dir)
         self._prepared: dict[tuple[str, InputSpec], FaceSet] = {}
         self.variants: dict[str, str] = {}
+        self.work: list[tuple[str, Job, int]] = []
 
     def load_datasets(self) -> dict[str, Splits]:
         """Locate every dataset first (so a missing one fails before any work), then load."""
@@ -150,16 +160,46 @@ class Runner:
         with self.store.locked():
             splits = self.load_datasets()
             self.store.record_invocation(self._run_info(splits))
-            work = [
+            self.work = [
                 (method, job, seed)
                 for seed in self.config.seeds
                 for job in plan_jobs(splits, self.config.protocols, seed, self.config.folds)
                 for method in self.config.methods
             ]
-            for number, (method, job, seed) in enumerate(work, start=1):
-                prefix = f"[{number}/{len(work)}] {method} on {job.label} (seed {seed})"
-                self._run_job(method, job, seed, prefix, summary)
+            if self.config.jobs > 1:
+                self._run_parallel(summary)
+            else:
+                for number in range(len(self.work)):
+                    summary.merge(self._run_item(number))
         return summary
+
+    def _run_item(self, number: int) -> RunSummary:
+        method, job, seed = self.work[number]
+        summary = RunSummary()
+        prefix = f"[{number + 1}/{len(self.work)}] {method} on {job.label} (seed {seed})"
+        self._run_job(method, job, seed, prefix, summary)
+        return summary
+
+    def _run_parallel(self, summary: RunSummary) -> None:
+        """Run work items in forked worker processes that share the prepared inputs.
+
+        Every input view and feature matrix is prepared here first, so workers inherit them
+        instead of extracting the same features concurrently. Each worker writes its own
+        records atomically; the parent keeps the run directory's lock.
+        """
+        global _ACTIVE
+        for method, job, _ in self.work:
+            spec = METHODS.create(method, **self._method_params(method, 0)).input_spec
+            for faces in (job.train, job.val, *(t.faces for t in job.targets)):
+                self._prepare(faces, spec)
+        _ACTIVE = self
+        context = multiprocessing.get_context("fork")
+        try:
+            with ProcessPoolExecutor(self.config.jobs, mp_context=context) as pool:
+                for result in pool.map(_run_active_item, range(len(self.work))):
+                    summary.merge(result)
+        finally:
+            _ACTIVE = None
 
     def _run_info(self, splits: dict[str, Splits]) -> dict[str, Any]:
         return {
@@ -241,11 +281,17 @@ class Runner:
     def _score(self, method: Method, target: Target, base: dict[str, Any]) -> dict[str, Any]:
         train_classes = np.asarray(method.classes_)
         classes = np.intersect1d(train_classes, target.faces.classes)
-        test = target.faces.with_classes(classes)
-        prepared = self._prepare(test, method.input_spec)
+        scored = np.isin(target.faces.labels, classes)
+        test = self._prepare(target.faces, method.input_spec).subset(scored)
         started = time.perf_counter()
-        proba = np.asarray(method.predict_proba(prepared))
+        proba = np.asarray(method.predict_proba(test))
         predict_seconds = time.perf_counter() - started
+        if proba.shape != (len(test), len(train_classes)) or not np.all(np.isfinite(proba)):
+            raise ValueError(
+                f"predict_proba returned {proba.shape} scores with "
+                f"{int(np.sum(~np.isfinite(proba)))} non-finite values; expected finite "
+                f"({len(test)}, {len(train_classes)})"
+            )
         columns = np.searchsorted(train_classes, classes)
         y_pred = classes[np.argmax(proba[:, columns], axis=1)]
         dropped = target.faces.class_counts()
@@ -264,7 +310,6 @@ class Runner:
             "metrics": metrics.score(test.labels, y_pred, classes),
             "y_true": test.labels.tolist(),
             "y_pred": y_pred.tolist(),
-            "test_ids_fingerprint": test.fingerprint,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
 
@@ -287,3 +332,11 @@ class Runner:
         summary.failures.append(f"{message}: {text}")
         self.progress(f"{message}: {text}")
 
+
+_ACTIVE: Runner | None = None
+"""The runner whose work items forked workers execute (set only during a parallel run)."""
+
+
+def _run_active_item(number: int) -> RunSummary:
+    assert _ACTIVE is not None, "worker started outside a parallel run"
+    return _ACTIVE._run_item(number)

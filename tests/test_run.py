@@ -152,3 +152,16 @@ def test_report_regenerates_from_stored_results_alone(tmp_path, capsys):
     readme.unlink()
     assert main(["report", str(tmp_path / "runs" / "r"), "--to", str(readme.parent)]) == 0
     assert readme.read_text() == expected
+
+
+def test_parallel_jobs_give_the_same_results(tmp_path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    assert main(run_args(serial, "--methods", "svm,nearest-mean")) == 0
+    assert main(run_args(parallel, "--methods", "svm,nearest-mean", "--jobs", "2")) == 0
+
+    def outcome(records):
+        return sorted((r["method"], r["protocol"], r["train"], r["test"], r["fold"], r["y_pred"])
+                      for r in records)
+
+    assert outcome(stored(parallel)) == outcome(stored(serial))
+    assert main(run_args(parallel, "--methods", "svm", "--jobs", "0")) == 2
