@@ -165,3 +165,16 @@ def test_parallel_jobs_give_the_same_results(tmp_path):
 
     assert outcome(stored(parallel)) == outcome(stored(serial))
     assert main(run_args(parallel, "--methods", "svm", "--jobs", "0")) == 2
+
+
+def test_report_merges_several_run_directories(tmp_path, capsys):
+    assert main(run_args(tmp_path / "one", "--methods", "nearest-mean")) == 0
+    assert main(run_args(tmp_path / "two", "--methods", "knn", "--protocol", "within")) == 0
+    merged = tmp_path / "merged"
+    assert main(["report", str(tmp_path / "one" / "runs" / "r"),
+                 str(tmp_path / "two" / "runs" / "r"), "--to", str(merged)]) == 0
+    readme = (merged / "README.md").read_text()
+    assert "| nearest-mean" in readme and "| knn" in readme
+    assert readme.count("`ferbench run --plugins") == 2
+    assert main(["report", str(tmp_path / "nothing-here")]) == 2
+    assert "holds no results" in capsys.readouterr().err
