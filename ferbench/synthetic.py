@@ -13,6 +13,7 @@ arguments give bit-identical arrays. :func:`load_splits` caches generated splits
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 from ferbench.labels import emotion_index
 
@@ -61,8 +62,11 @@ PROTOTYPES = np.array(
 )
 """Expression parameters of each of :data:`BASIC_EMOTIONS` at full intensity."""
 NEUTRAL = PROTOTYPES[BASIC_EMOTIONS.index("neutral")]
-JITTER = np.array([0.18, 0.08, 0.07, 0.20, 0.20, 0.12, 0.12, 0.25])
+JITTER = np.array([0.15, 0.07, 0.06, 0.16, 0.16, 0.1, 0.1, 0.25])
 """Per-sample standard deviation of each expression parameter around its prototype."""
+
+Traits = dict[str, np.ndarray]
+"""Named per-subject or per-sample arrays (identity traits, expression moves)."""
 
 _IDENTITY_STREAM = 0
 _LIGHT_SKIN = np.array([238.0, 205.0, 180.0])
@@ -86,6 +90,7 @@ class DomainStyle:
     salt: int  # keeps this domain's random streams apart from every other domain's
     n_subjects: int
     class_weights: tuple[float, ...]  # prior of each of BASIC_EMOTIONS
+    compound: float  # largest share of a second emotion blended into an expression
     face_scale: float  # face half-height / image side: small = loose crop
     face_centre_y: float  # face centre height / image side
     scale_std: float  # std of the log face scale
@@ -101,7 +106,7 @@ class DomainStyle:
     colour_cast_std: float  # per-channel white-balance error (colour domains)
     contrast: tuple[float, float]
     brightness_std: float  # grey levels
-    blur: tuple[float, float]  # gaussian radius range, output pixels
+    blur: tuple[float, float]  # weight range of a 3x3 binomial blur, output pixels
     noise: tuple[float, float]  # gaussian noise std range, grey levels
 
 
@@ -113,23 +118,24 @@ STYLES: dict[str, DomainStyle] = {
         salt=4817,
         n_subjects=150,
         class_weights=(3.0, 1.0, 3.0, 6.0, 3.5, 2.5, 4.0),
-        face_scale=0.34,
+        compound=0.0,
+        face_scale=0.39,
         face_centre_y=0.52,
-        scale_std=0.08,
-        shift_std=0.045,
-        rotation_std=9.0,
-        yaw_std=0.35,
+        scale_std=0.06,
+        shift_std=0.025,
+        rotation_std=5.0,
+        yaw_std=0.3,
         line_width=1.25,
-        skin_tones=(0.0, 1.0),
+        skin_tones=(0.0, 0.9),
         background_saturation=(0.0, 0.3),
-        clutter=0.5,
-        occlusion=0.15,
-        light_gradient=0.45,
+        clutter=0.4,
+        occlusion=0.08,
+        light_gradient=0.3,
         colour_cast_std=0.0,
-        contrast=(0.45, 0.95),
-        brightness_std=18.0,
-        blur=(0.0, 1.0),
-        noise=(3.0, 12.0),
+        contrast=(0.65, 1.0),
+        brightness_std=15.0,
+        blur=(0.0, 0.8),
+        noise=(2.0, 5.0),
     ),
     "raf": DomainStyle(
         size=100,
@@ -138,13 +144,14 @@ STYLES: dict[str, DomainStyle] = {
         salt=7236,
         n_subjects=240,
         class_weights=(2.0, 1.2, 1.4, 7.2, 3.0, 2.2, 4.2),
-        face_scale=0.42,
-        face_centre_y=0.5,
+        compound=0.4,
+        face_scale=0.56,
+        face_centre_y=0.42,
         scale_std=0.04,
         shift_std=0.02,
         rotation_std=4.0,
         yaw_std=0.25,
-        line_width=0.8,
+        line_width=0.7,
         skin_tones=(0.0, 0.85),
         background_saturation=(0.2, 0.8),
         clutter=0.35,
@@ -206,7 +213,7 @@ def generate(domain: str, n: int, seed: int, split: str = "train") -> SyntheticS
     emotions = rng.choice(len(BASIC_EMOTIONS), size=n, p=weights)
     subjects = rng.integers(style.n_subjects, size=n)
     face = {trait: values[subjects] for trait, values in identities.items()}
-    expression = _expressions(emotions, face, rng)
+    expression = _expressions(emotions, face, style, rng)
     side = style.size * style.supersample
     pose = _Pose.draw(style, n, side, rng)
     layers = [
@@ -215,8 +222,7 @@ def generate(domain: str, n: int, seed: int, split: str = "train") -> SyntheticS
         _occluder_layer(style, pose, n, rng),
     ]
     background = _palette(rng, n, style.background_saturation, value=(0.25, 0.95))
-    blur = rng.uniform(*style.blur, size=n)
-    images = _render(layers, background, side, style.supersample, blur)
+    images = _render(layers, background, side, style.supersample)
     if not style.rgb:
         images = _luma(images)
     images = _photometric(images, style, rng)
@@ -260,7 +266,7 @@ def cache_file_name(domain: str, sizes: Mapping[str, int], seed: int) -> str:
 # --- identities and expressions ------------------------------------------------------------
 
 
-def _identities(style: DomainStyle, seed: int) -> dict[str, np.ndarray]:
+def _identities(style: DomainStyle, seed: int) -> Traits:
     """Per-subject traits: the same subject looks the same in every split."""
     rng = np.random.default_rng([seed, style.salt, _IDENTITY_STREAM])
     n = style.n_subjects
@@ -278,7 +284,7 @@ def _identities(style: DomainStyle, seed: int) -> dict[str, np.ndarray]:
         "chin": uniform(0.08, 0.25),
         "eye_sep": uniform(0.27, 0.35),
         "eye_y": uniform(-0.2, -0.08),
-        "eye_size": uniform(0.11, 0.15),
+        "eye_size": uniform(0.12, 0.16),
         "brow_thick": uniform(0.035, 0.065),
         "nose_tip": nose_tip,
         "nose_width": uniform(0.07, 0.11),
@@ -291,17 +297,26 @@ def _identities(style: DomainStyle, seed: int) -> dict[str, np.ndarray]:
         "fringe": uniform(0.15, 0.5),
         "bald": rng.random(n) < 0.1,
         "long_hair": rng.random(n) < 0.5,
-        "quirk": rng.normal(0, 1, size=(n, len(EXPRESSION_PARAMS))) * JITTER * 0.6,
+        "quirk": rng.normal(0, 1, size=(n, len(EXPRESSION_PARAMS))) * JITTER * 0.5,
         "expressiveness": uniform(0.75, 1.2),
     }
 
 
-def _expressions(emotions: np.ndarray, face: dict[str, np.ndarray], rng: np.random.Generator):
-    """(N, len(EXPRESSION_PARAMS)): prototype at a random intensity, plus quirks and jitter."""
+def _expressions(
+    emotions: np.ndarray, face: Traits, style: DomainStyle, rng: np.random.Generator
+) -> np.ndarray:
+    """(N, len(EXPRESSION_PARAMS)): prototype at a random intensity, plus quirks and jitter.
+
+    A share of each expression may come from a second emotion (``style.compound``), as in
+    the compound expressions of in-the-wild data; the label stays the dominant emotion.
+    """
     n = len(emotions)
-    intensity = rng.uniform(0.45, 1.1, size=n) * face["expressiveness"]
+    second = rng.integers(len(BASIC_EMOTIONS), size=n)
+    share = rng.uniform(0, style.compound, size=n)[:, None]
+    target = (1 - share) * PROTOTYPES[emotions] + share * PROTOTYPES[second]
+    intensity = rng.uniform(0.6, 1.15, size=n) * face["expressiveness"]
     jitter = rng.normal(0, 1, size=(n, len(EXPRESSION_PARAMS))) * JITTER
-    return NEUTRAL + intensity[:, None] * (PROTOTYPES[emotions] - NEUTRAL) + face["quirk"] + jitter
+    return NEUTRAL + intensity[:, None] * (target - NEUTRAL) + face["quirk"] + jitter
 
 
 def _with_label_noise(emotions: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -339,7 +354,8 @@ class _Pose:
         unit = side * style.face_scale * np.exp(rng.normal(0, style.scale_std, size=n))
         angle = np.radians(rng.normal(0, style.rotation_std, size=n))
         cos, sin = np.cos(angle), np.sin(angle)
-        matrix = unit[:, None, None] * np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)
+        rotation = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)
+        matrix = unit[:, None, None] * rotation
         centre = np.array([0.5, style.face_centre_y])
         offset = side * (centre + rng.normal(0, style.shift_std, size=(n, 2)))
         yaw = np.clip(rng.normal(0, style.yaw_std, size=n), -0.8, 0.8)
@@ -396,7 +412,9 @@ def _palette(rng: np.random.Generator, n: int, saturation, value) -> np.ndarray:
     return 255 * v * (1 - s + s * wheel)
 
 
-def _background_layers(style: DomainStyle, n: int, side: int, rng: np.random.Generator):
+def _background_layers(
+    style: DomainStyle, n: int, side: int, rng: np.random.Generator
+) -> list[_Layer]:
     """Clutter behind the face: two bars and two blobs, each present with some chance."""
     layers = []
     for kind in ("bar", "bar", "blob", "blob"):
@@ -414,91 +432,124 @@ def _background_layers(style: DomainStyle, n: int, side: int, rng: np.random.Gen
     return layers
 
 
-def _face_layers(face, expression, pose: _Pose, style: DomainStyle, rng: np.random.Generator):
+class _Sketch:
+    """Layers of one batch of faces, added back to front in face units."""
+
+    def __init__(self, pose: _Pose, style: DomainStyle):
+        self.pose, self.style = pose, style
+        self.n = len(pose.unit)
+        self.layers: list[_Layer] = []
+
+    def add(self, points, colour, visible=None, width=None, depth: float = 1.0) -> None:
+        """A filled polygon, or a polyline ``width`` face units wide; ``depth`` as in pose."""
+        points = np.broadcast_to(points, (self.n, *np.shape(points)[-2:]))
+        visible = np.ones(self.n, dtype=bool) if visible is None else visible
+        stroke = None if width is None else self.pose.stroke(width, self.style)
+        self.layers.append(_Layer(self.pose.place(points, depth), colour, visible, stroke))
+
+
+def _face_layers(
+    face: Traits, expression: np.ndarray, pose: _Pose, style: DomainStyle, rng: np.random.Generator
+) -> list[_Layer]:
     """Body, head, hair and features, back to front, shaped by identity and expression."""
-    n = len(expression)
-    curve, opening, width, tilt, raise_, eye_open, wrinkle, teeth = expression.T
-    opening = np.clip(opening, 0, 1.2)
-    eye_open = np.clip(eye_open, 0.1, 1.8)
-    skin, hair = face["skin"], face["hair"]
+    sketch = _Sketch(pose, style)
+    moves = dict(zip(EXPRESSION_PARAMS, expression.T, strict=True))
+    ink = face["skin"] * 0.4
+    _draw_head(sketch, face, rng)
+    _draw_eyes(sketch, face, moves, ink, rng)
+    _draw_nose(sketch, face, moves, ink)
+    _draw_mouth(sketch, face, moves, ink)
+    return sketch.layers
+
+
+def _draw_head(sketch: _Sketch, face: Traits, rng: np.random.Generator) -> None:
+    """Long hair behind, shoulders, neck, ears, the head itself and the hairline."""
+    n, skin, hair = sketch.n, face["skin"], face["hair"]
     shade = skin * 0.8
-    ink = skin * 0.4
-    lips = skin * np.array([0.8, 0.55, 0.55])
-    show = np.ones(n, dtype=bool)
-    layers: list[_Layer] = []
-
-    def add(points, colour, visible=show, width=None, depth=1.0):
-        points = np.broadcast_to(points, (n, *np.shape(points)[-2:]))
-        stroke = None if width is None else pose.stroke(width, style)
-        layers.append(_Layer(pose.place(points, depth), colour, visible, stroke))
-
+    face_w = face["face_width"]
+    long_hair = face["long_hair"] & ~face["bald"]
+    sketch.add(_ellipse(0, 0.05, face_w * 1.25, 1.2), hair, long_hair, depth=-0.2)
     clothes = _palette(rng, n, saturation=(0.1, 0.8), value=(0.15, 0.9))
     body_x = np.array([-1.8, -1.5, -0.45, 0.45, 1.5, 1.8])
     body_y = np.array([2.8, 1.5, 1.15, 1.15, 1.5, 2.8])
-    add(_polyline(body_x, body_y), clothes, depth=0)
+    sketch.add(_polyline(body_x, body_y), clothes, depth=0)
     neck_x, neck_y = np.array([-0.32, 0.32, 0.36, -0.36]), np.array([0.5, 0.5, 1.35, 1.35])
-    add(_polyline(neck_x, neck_y), shade, depth=0)
-
-    face_w = face["face_width"]
-    long_hair = face["long_hair"] & ~face["bald"]
-    add(_ellipse(0, 0.2, face_w * 1.25, 1.25), hair, long_hair, depth=-0.2)
+    sketch.add(_polyline(neck_x, neck_y), shade, depth=0)
     for side in (-1, 1):
-        add(_ellipse(side * face_w * 0.97, face["eye_y"] + 0.15, 0.1, 0.19), shade, depth=-0.3)
+        ear = _ellipse(side * face_w * 0.97, face["eye_y"] + 0.15, 0.1, 0.19)
+        sketch.add(ear, shade, depth=-0.3)
     head = _ellipse(0, 0, face_w, 1.0)
     head[..., 0] *= 1 - face["chin"][:, None] * np.clip(np.sin(_ARC), 0, 1)
-    add(head, skin, depth=0.2)
-    fringe = head * 1.05
-    fringe[..., 1] = np.minimum(fringe[..., 1], (face["fringe"] - 1)[:, None])
-    add(fringe, hair, ~face["bald"], depth=0.3)
+    sketch.add(head, skin, depth=0.2)
+    reach = np.arcsin((1 - face["fringe"]) / 1.05)[:, None]  # where the hairline meets the head
+    hairline = np.pi + reach + (np.pi - 2 * reach) * np.linspace(0, 1, 20)
+    sketch.add(_ellipse(0, 0, face_w * 1.05, 1.05, angles=hairline), hair, ~face["bald"], depth=0.3)
 
-    eye_w = face["eye_size"]
-    eye_h = eye_w * 0.5 * eye_open
-    gaze = rng.normal(0, 0.2, size=(2, n)) * eye_w
-    brow_colour = _mix(hair, ink, 0.4)
+
+def _draw_eyes(
+    sketch: _Sketch, face: Traits, moves: Traits, ink: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Eye whites, irises and lids (opening), and brows (raise and tilt)."""
+    eye_w, eye_y = face["eye_size"], face["eye_y"]
+    eye_h = eye_w * 0.5 * np.clip(moves["eye_open"], 0.1, 1.8)
+    iris = np.minimum(0.5 * eye_w, 0.95 * eye_h)
+    gaze = rng.normal(0, 0.2, size=(2, sketch.n)) * eye_w
+    white = np.full((sketch.n, 3), 238.0)
+    brow_colour = _mix(face["hair"], ink, 0.4)
+    brow_y = (eye_y - eye_w * 0.5 - 0.12 - 0.1 * moves["brow_raise"])[:, None]
+    tilt = moves["brow_tilt"][:, None]
+    along = np.linspace(0, 1, 7)[None]  # inner end 0 .. outer end 1
     for side in (-1, 1):
         eye_x = side * face["eye_sep"]
-        add(_ellipse(eye_x, face["eye_y"], eye_w, eye_h), np.full((n, 3), 238.0))
-        iris = np.minimum(0.5 * eye_w, 0.95 * eye_h)
-        add(_ellipse(eye_x + gaze[0], face["eye_y"] + gaze[1] * 0.3, iris, iris), face["iris"])
-        lid = _ellipse(eye_x, face["eye_y"], eye_w, eye_h, angles=_UPPER_ARC)
-        add(lid, ink, width=0.022)
-        s = np.linspace(0, 1, 7)[None]
-        brow_y = (face["eye_y"] - eye_w * 0.5 - 0.12 - 0.1 * raise_)[:, None]
-        x = side * (0.09 + s * (face["eye_sep"] + 1.15 * eye_w - 0.09)[:, None])
-        y = brow_y + 0.09 * tilt[:, None] * (1 - s) - 0.02 * tilt[:, None] * s - 0.16 * s * (1 - s)
-        add(_polyline(x, y), brow_colour, width=face["brow_thick"])
+        sketch.add(_ellipse(eye_x, eye_y, eye_w, eye_h), white)
+        sketch.add(_ellipse(eye_x + gaze[0], eye_y + gaze[1] * 0.3, iris, iris), face["iris"])
+        sketch.add(_ellipse(eye_x, eye_y, eye_w, eye_h, angles=_UPPER_ARC), ink, width=0.022)
+        x = side * (0.09 + along * (face["eye_sep"] + 1.15 * eye_w - 0.09)[:, None])
+        y = brow_y + 0.09 * tilt * (1 - along) - 0.02 * tilt * along - 0.16 * along * (1 - along)
+        sketch.add(_polyline(x, y), brow_colour, width=face["brow_thick"])
 
-    nose_tip, nose_w = face["nose_tip"][:, None], face["nose_width"][:, None]
-    bridge_x = np.full((1, 2), -0.05)
-    bridge_y = np.concatenate([face["eye_y"][:, None] + 0.06, nose_tip - 0.07], axis=1)
-    add(_polyline(bridge_x, bridge_y), shade, width=0.02)
-    add(_polyline(_U * nose_w, nose_tip + 0.04 - 0.06 * _U**2), ink, width=0.022)
-    crease = np.clip(wrinkle, 0, 1)
+
+def _draw_nose(sketch: _Sketch, face: Traits, moves: Traits, ink: np.ndarray) -> None:
+    """Bridge, base, and the creases of a wrinkled nose."""
+    skin = face["skin"]
+    tip, half_w = face["nose_tip"][:, None], face["nose_width"][:, None]
+    bridge_y = np.concatenate([face["eye_y"][:, None] + 0.06, tip - 0.07], axis=1)
+    sketch.add(_polyline(np.full((1, 2), -0.05), bridge_y), skin * 0.8, width=0.02)
+    sketch.add(_polyline(_U * half_w, tip + 0.04 - 0.06 * _U**2), ink, width=0.022)
+    crease = np.clip(moves["nose_wrinkle"], 0, 1)
     for row in (0.03, 0.09):
         y = face["eye_y"][:, None] + row + 0.015 * _U**2
-        add(_polyline(0.06 * _U, y), _mix(skin, ink, crease), crease > 0.3, width=0.018)
+        sketch.add(_polyline(0.06 * _U, y), _mix(skin, ink, crease), crease > 0.3, width=0.018)
 
-    mouth_w = (0.27 * face["mouth_size"] * np.clip(width, 0.4, 1.6))[:, None]
-    lift = 0.12 * curve[:, None]
+
+def _draw_mouth(sketch: _Sketch, face: Traits, moves: Traits, ink: np.ndarray) -> None:
+    """Cheek folds, the open mouth with its teeth, and the lips (curve, opening, width)."""
+    n, skin = sketch.n, face["skin"]
+    curve, wrinkle = moves["mouth_curve"], moves["nose_wrinkle"]
+    half_w = (0.3 * face["mouth_size"] * np.clip(moves["mouth_width"], 0.4, 1.6))[:, None]
+    opening = np.clip(moves["mouth_open"], 0, 1.2)
+    lift = 0.12 * curve[:, None]  # corners above the centre for a smile
     centre = face["mouth_y"][:, None] - lift * _U**2
     gap = 0.3 * opening[:, None] * np.sqrt(1 - _U**2)
-    upper = _polyline(mouth_w * _U, centre - 0.3 * gap)
-    lower = _polyline(mouth_w * _U, centre + 0.7 * gap)
+    upper = _polyline(half_w * _U, centre - 0.3 * gap)
+    lower = _polyline(half_w * _U, centre + 0.7 * gap)
     fold = np.clip(np.maximum(0.9 * curve, wrinkle) - 0.2, 0, 1)
     for side in (-1, 1):
-        x = side * np.stack([nose_w[:, 0] + 0.03, mouth_w[:, 0] + 0.05], -1)
-        y = np.stack([nose_tip[:, 0] - 0.02, face["mouth_y"] - lift[:, 0] + 0.04], -1)
-        add(_polyline(x, y), _mix(skin, ink, fold), fold > 0.05, width=0.02)
-    add(np.concatenate([upper, lower[:, ::-1]], 1), np.full((n, 3), [70.0, 25, 30]), opening > 0.06)
+        x = side * np.stack([face["nose_width"] + 0.03, half_w[:, 0] + 0.05], -1)
+        y = np.stack([face["nose_tip"] - 0.02, face["mouth_y"] - lift[:, 0] + 0.04], -1)
+        sketch.add(_polyline(x, y), _mix(skin, ink, fold), fold > 0.05, width=0.02)
+    inside = np.concatenate([upper, lower[:, ::-1]], 1)
+    sketch.add(inside, np.full((n, 3), [70.0, 25, 30]), opening > 0.06)
     teeth_edge = _polyline(upper[..., 0], upper[..., 1] + 0.45 * (lower[..., 1] - upper[..., 1]))
-    bared = (teeth > 0.5) & (opening > 0.12)
-    add(np.concatenate([upper, teeth_edge[:, ::-1]], 1), np.full((n, 3), [235.0, 230, 215]), bared)
-    add(upper, lips, width=0.8 * face["lip_thick"])
-    add(lower, lips, width=1.2 * face["lip_thick"])
-    return layers
+    teeth = np.concatenate([upper, teeth_edge[:, ::-1]], 1)
+    bared = (moves["teeth"] > 0.5) & (opening > 0.12)
+    sketch.add(teeth, np.full((n, 3), [235.0, 230, 215]), bared)
+    lips = skin * np.array([0.8, 0.55, 0.55])
+    sketch.add(upper, lips, width=0.8 * face["lip_thick"])
+    sketch.add(lower, lips, width=1.2 * face["lip_thick"])
 
 
-def _occluder_layer(style: DomainStyle, pose: _Pose, n: int, rng: np.random.Generator):
+def _occluder_layer(style: DomainStyle, pose: _Pose, n: int, rng: np.random.Generator) -> _Layer:
     """A bar (glasses, scarf) or a patch (hand, microphone) over part of some faces."""
     is_bar = rng.random(n) < 0.5
     half_w = np.where(is_bar, rng.uniform(0.7, 1.0, size=n), rng.uniform(0.15, 0.35, size=n))
@@ -513,8 +564,8 @@ def _occluder_layer(style: DomainStyle, pose: _Pose, n: int, rng: np.random.Gene
 # --- pixels --------------------------------------------------------------------------------
 
 
-def _render(layers, background, side: int, factor: int, blur: np.ndarray) -> np.ndarray:
-    """(N, side/factor, side/factor, 3) uint8: each sample's layers drawn, reduced, blurred."""
+def _render(layers: list[_Layer], background: np.ndarray, side: int, factor: int) -> np.ndarray:
+    """(N, side/factor, side/factor, 3) uint8: each sample's visible layers, box-reduced."""
     n = len(background)
     out = np.empty((n, side // factor, side // factor, 3), dtype=np.uint8)
     as_lists = [
@@ -537,10 +588,7 @@ def _render(layers, background, side: int, factor: int, blur: np.ndarray) -> np.
                 pen.polygon(points[i], fill=colours[i])
             else:
                 pen.line(points[i], fill=colours[i], width=widths[i], joint="curve")
-        small = canvas.reduce(factor)
-        if blur[i] > 0.1:
-            small = small.filter(ImageFilter.GaussianBlur(float(blur[i])))
-        out[i] = np.asarray(small)
+        out[i] = np.asarray(canvas.reduce(factor))
     return out
 
 
@@ -550,36 +598,50 @@ def _luma(images: np.ndarray) -> np.ndarray:
     return ((images.astype(np.uint32) @ weights + 500) // 1000).astype(np.uint8)
 
 
+def _binomial_blur(pixels: np.ndarray) -> np.ndarray:
+    """Each image of (N, H, W, C) filtered by the 3x3 binomial kernel, edges replicated."""
+    padding = [(0, 0), (1, 1), (1, 1), (0, 0)]
+    padded = np.pad(pixels, padding, mode="edge")
+    rows = padded[:, :-2] + 2 * padded[:, 1:-1] + padded[:, 2:]
+    return (rows[:, :, :-2] + 2 * rows[:, :, 1:-1] + rows[:, :, 2:]) * (1 / 16)
+
+
+_CHUNK_VALUES = 1 << 18
+"""Pixel values per photometric batch: small enough to stay in cache, large enough for numpy."""
+
+
 def _photometric(images: np.ndarray, style: DomainStyle, rng: np.random.Generator) -> np.ndarray:
-    """Illumination gradient, colour cast, contrast, brightness and sensor noise."""
+    """Blur, illumination gradient, colour cast, contrast, brightness and sensor noise."""
     n, height, width = images.shape[:3]
-    ys, xs = np.meshgrid(np.linspace(-1, 1, height), np.linspace(-1, 1, width), indexing="ij")
+    channels = images.reshape(n, height, width, -1)  # grey gets a channel axis of length 1
+
+    def per_image(values: np.ndarray) -> np.ndarray:  # (N[, C]) -> (N, 1, 1, C or 1)
+        return values.astype(np.float32).reshape(n, 1, 1, -1)
+
+    blur = per_image(rng.uniform(*style.blur, size=n))
     direction = rng.uniform(0, 2 * np.pi, size=n)
     strength = rng.uniform(0, style.light_gradient, size=n)
-    cast = 1 + rng.normal(0, style.colour_cast_std, size=(n, 3))
+    cast = 1 + rng.normal(0, style.colour_cast_std, size=(n, channels.shape[-1]))
     contrast = rng.uniform(*style.contrast, size=n)
-    brightness = rng.normal(0, style.brightness_std, size=n)
-    noise = rng.uniform(*style.noise, size=n)
-    out = np.empty_like(images)
-    for start in range(0, n, 256):
-        part = slice(start, start + 256)
-        k = len(images[part])
-        light = 1 + strength[part, None, None] * (
-            np.cos(direction[part])[:, None, None] * xs + np.sin(direction[part])[:, None, None] * ys
-        )
-        pixels = images[part].astype(np.float32)
-        if style.rgb:
-            pixels *= (light[..., None] * cast[part, None, None, :]).astype(np.float32)
-        else:
-            pixels *= light.astype(np.float32)
-        axes = tuple(range(1, pixels.ndim))
-        mean = pixels.mean(axis=axes, keepdims=True)
-        shape = (k,) + (1,) * (pixels.ndim - 1)
-        pixels = (pixels - mean) * contrast[part].reshape(shape) + mean
-        pixels += brightness[part].reshape(shape)
-        pixels += rng.standard_normal(pixels.shape, dtype=np.float32) * noise[part].reshape(shape)
-        out[part] = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
-    return out
+    scale = per_image(contrast[:, None] * cast)
+    offset = per_image(128 * (1 - contrast) + rng.normal(0, style.brightness_std, size=n))
+    noise = per_image(rng.uniform(*style.noise, size=n))
+    slope_x = per_image(strength * np.cos(direction))
+    slope_y = per_image(strength * np.sin(direction))
+    across = np.linspace(-1, 1, width, dtype=np.float32)[:, None]
+    down = np.linspace(-1, 1, height, dtype=np.float32)[:, None, None]
+    out = np.empty_like(channels)
+    chunk = max(1, _CHUNK_VALUES // images[0].size)
+    for start in range(0, n, chunk):
+        part = slice(start, start + chunk)
+        pixels = channels[part].astype(np.float32)
+        pixels += blur[part] * (_binomial_blur(pixels) - pixels)
+        light = 1 + slope_x[part] * across + slope_y[part] * down  # (k, H, W, 1)
+        grain = rng.standard_normal(light.shape, dtype=np.float32)  # luminance noise
+        pixels *= light * scale[part]
+        pixels += grain * noise[part] + offset[part]
+        out[part] = np.rint(np.clip(pixels, 0, 255, out=pixels), out=pixels)
+    return out.reshape(images.shape)
 
 
 # --- cache ---------------------------------------------------------------------------------
@@ -588,11 +650,14 @@ _UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 
 def _cache_meta(domain: str, sizes: Mapping[str, int], seed: int) -> str:
+    """What a cache file must say it holds to be read back."""
     meta = {"version": GENERATOR_VERSION, "domain": domain, "sizes": dict(sizes), "seed": seed}
     return json.dumps(meta, sort_keys=True)
 
 
-def _read_cache(path: Path, domain: str, sizes: Mapping[str, int], seed: int):
+def _read_cache(
+    path: Path, domain: str, sizes: Mapping[str, int], seed: int
+) -> dict[str, SyntheticSplit] | None:
     """The cached splits, or None when the file is absent, unreadable or does not match."""
     style = domain_style(domain)
     image_shape = (style.size, style.size, 3) if style.rgb else (style.size, style.size)
@@ -612,6 +677,7 @@ def _read_cache(path: Path, domain: str, sizes: Mapping[str, int], seed: int):
             part.images.dtype == np.uint8
             and part.images.shape == (n, *image_shape)
             and all(column.shape == (n,) for column in part[1:])
+            and part.subjects.dtype.kind == "U"
             and np.isin(part.labels, BASIC_LABELS).all()
             and np.isin(part.clean_labels, BASIC_LABELS).all()
         )
@@ -625,7 +691,7 @@ def _write_cache(path: Path, splits: Mapping[str, SyntheticSplit], meta: str) ->
     arrays = {
         f"{split}_{field}": value
         for split, part in splits.items()
-        for field, value in zip(SyntheticSplit._fields, part)
+        for field, value in zip(SyntheticSplit._fields, part, strict=True)
     }
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
@@ -634,5 +700,6 @@ def _write_cache(path: Path, splits: Mapping[str, SyntheticSplit], meta: str) ->
             np.savez(handle, meta=np.array(meta), **arrays)
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink()
         warnings.warn(f"could not cache synthetic data at {path}: {error}", stacklevel=3)
