@@ -54,7 +54,7 @@ def extract(images: np.ndarray, spec: FeatureSpec) -> np.ndarray:
 
 
 def _load_builtin_extractors() -> None:
-    from ferbench.features import hog  # noqa: F401  (registers "hog")
+    from ferbench.features import hog, landmarks  # noqa: F401  (they register themselves)
 
 
 class FeatureCache:

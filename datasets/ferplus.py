@@ -1,0 +1,183 @@
+"""FER+ (Barsoum et al., 2016): FER2013's images relabelled by 10 annotators each, 8 classes.
+
+Needs two files under the data root (datasets/README.md):
+
+* ``ferplus/fer2013new.csv`` — ``Usage, Image name, neutral, happiness, surprise, sadness,
+  anger, disgust, fear, contempt, unknown, NF`` vote counts, one row per FER2013 row, in
+  fer2013.csv's original order. Rows are joined by position (the image names are FER+'s own
+  file names, not row numbers); the Usage columns of both files must agree row by row;
+* ``fer2013/fer2013.csv`` — Kaggle's FER2013 CSV, which holds the pixels.
+
+Splits follow the Usage column (Training / PublicTest / PrivateTest → train / val / test).
+Labels by vote, ``vote="majority"`` (default; the FER+ reference code): votes of 1 are
+dropped as outliers, and an emotion needs more than half of the remaining votes. With
+``vote="plurality"``: the most-voted emotion, ties dropped. Either way an image whose
+winner is ``unknown`` or ``NF`` (not a face), or that has no winner, is excluded; the count
+is in provenance as ``excluded_by_vote``. Sample ids are FER2013's ``row<N>``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ferbench import (
+    DataContext,
+    Dataset,
+    DatasetFormatError,
+    DatasetNotFound,
+    LabelMap,
+    Splits,
+    register_dataset,
+)
+from ferbench.data import (
+    Problems,
+    Samples,
+    describe,
+    exists,
+    load_cached,
+    read_fer2013_csv,
+    to_splits,
+)
+
+VOTE_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
+                "contempt", "unknown", "NF")
+HEADER = ("Usage", "Image name", *VOTE_COLUMNS)
+EMOTION_VOTES = 8
+"""The first 8 vote columns are emotions; ``unknown`` and ``NF`` are not."""
+CODES = LabelMap("ferplus", dict(enumerate(VOTE_COLUMNS[:EMOTION_VOTES])))
+USAGE_PARTS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+VOTES = ("majority", "plurality")
+LABELS_FILE = "ferplus/fer2013new.csv"
+IMAGES_FILE = "fer2013/fer2013.csv"
+
+
+@register_dataset(
+    "ferplus",
+    summary="FER+: FER2013 relabelled by 10 annotators, 8 classes incl. contempt",
+    details={"obtain": "https://github.com/microsoft/FERPlus (fer2013new.csv) plus FER2013's "
+                       "fer2013.csv from Kaggle"},
+)
+class FerPlus(Dataset):
+    """FER2013 images with FER+ vote labels (majority or plurality)."""
+
+    name = "ferplus"
+
+    def __init__(self, vote: str = "majority"):
+        if vote not in VOTES:
+            raise ValueError(f"ferplus: vote must be one of {', '.join(VOTES)}, got {vote!r}")
+        self.vote = vote
+
+    def locate(self, ctx: DataContext) -> str:
+        root = ctx.data_root
+        missing = [relative for relative in (LABELS_FILE, IMAGES_FILE)
+                   if not exists(root, relative)]
+        if missing:
+            raise DatasetNotFound(
+                self.name, root,
+                expected=f"{describe(root, missing)} (FER+ takes its labels from "
+                         f"{LABELS_FILE} and its pixels from FER2013's Kaggle CSV {IMAGES_FILE})",
+            )
+        return "csv"
+
+    def load(self, ctx: DataContext) -> Splits:
+        variant = self.locate(ctx)
+        labels_file, images_file = ctx.data_root / LABELS_FILE, ctx.data_root / IMAGES_FILE
+        samples = load_cached(ctx.cache_dir, self.name, variant, [labels_file, images_file],
+                              {"vote": self.vote},
+                              lambda: decode(labels_file, images_file, self.vote, self.name))
+        provenance = {"variant": variant, "source": f"{labels_file} + {images_file}"}
+        return to_splits(samples, ctx, self.name, provenance)
+
+
+@dataclass
+class VoteTable:
+    """fer2013new.csv: one entry per row, ``valid`` False where the row is malformed."""
+
+    usage: np.ndarray
+    votes: np.ndarray
+    valid: np.ndarray
+
+
+def read_votes(path: Path, problems: Problems) -> VoteTable:
+    """Parse fer2013new.csv; malformed rows are recorded in ``problems`` and marked invalid."""
+    lines = path.read_text(encoding="utf-8-sig").rstrip("\r\n").splitlines()
+    rows = list(csv.reader(lines))
+    header = tuple(name.strip() for name in (rows[0] if rows else []))
+    if header != HEADER:
+        raise DatasetFormatError(f"{path} line 1: expected the header {','.join(HEADER)!r}, "
+                                 f"found {','.join(header)!r}; is this FER+'s fer2013new.csv?")
+    usage = np.full(len(rows) - 1, "", dtype=object)
+    votes = np.zeros((len(rows) - 1, len(VOTE_COLUMNS)), dtype=np.int64)
+    valid = np.zeros(len(rows) - 1, dtype=bool)
+    for index, row in enumerate(rows[1:]):
+        problem = _row_problem(row)
+        if problem:
+            problems.add(f"{path} line {index + 2}", problem)
+            continue
+        usage[index], votes[index], valid[index] = row[0].strip(), [int(v) for v in row[2:]], True
+    return VoteTable(usage.astype(str), votes, valid)
+
+
+def _row_problem(row: list[str]) -> str | None:
+    if len(row) != len(HEADER):
+        return f"expected {len(HEADER)} columns, found {len(row)}"
+    if row[0].strip() not in USAGE_PARTS:
+        return f"Usage {row[0]!r} is not one of {', '.join(USAGE_PARTS)}"
+    counts = [v.strip() for v in row[2:]]
+    bad = next((v for v in counts if not v.isdigit()), None)
+    return f"vote count {bad!r} is not a non-negative integer" if bad is not None else None
+
+
+def vote_labels(votes: np.ndarray, vote: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(canonical labels, decided)``: each row's winning emotion, and whether it has one."""
+    if vote == "majority":
+        counted = np.where(votes > 1, votes, 0)
+        winner = counted.argmax(axis=1)
+        decided = counted.max(axis=1) * 2 > counted.sum(axis=1)
+    else:
+        winner = votes.argmax(axis=1)
+        best = votes.max(axis=1)
+        decided = (best > 0) & ((votes == best[:, None]).sum(axis=1) == 1)
+    decided &= winner < EMOTION_VOTES
+    labels = np.full(len(votes), -1, dtype=np.int64)
+    labels[decided] = CODES.to_canonical_array(winner[decided])
+    return labels, decided
+
+
+def decode(labels_file: Path, images_file: Path, vote: str, dataset: str) -> Samples:
+    """FER2013 rows joined with their FER+ votes by row number; undecided rows excluded."""
+    problems = Problems(dataset)
+    table = read_fer2013_csv(images_file, problems)
+    votes = read_votes(labels_file, problems)
+    if len(votes.valid) != table.data_rows:
+        raise DatasetFormatError(
+            f"dataset {dataset!r}: {labels_file} has {len(votes.valid)} data rows but "
+            f"{images_file} has {table.data_rows}; FER+ labels FER2013 rows by position, so "
+            "both must be the original releases (35,887 rows each)"
+        )
+    position = np.flatnonzero(votes.valid[table.rows])  # into table's arrays
+    rows = table.rows[position]
+    agree = votes.usage[rows] == table.usage[position]
+    for row, usage in zip(rows[~agree].tolist(), table.usage[position[~agree]].tolist()):
+        problems.add(f"{labels_file} line {row + 2}",
+                     f"Usage {str(votes.usage[row])!r} differs from {images_file} line {row + 2} "
+                     f"({usage!r})")
+    position, rows = position[agree], rows[agree]
+    labels, decided = vote_labels(votes.votes[rows], vote)
+    kept = rows[decided]
+    parts = np.empty(len(kept), dtype="<U5")
+    for usage, part in USAGE_PARTS.items():
+        parts[votes.usage[kept] == usage] = part
+    return Samples(
+        images=table.images[position[decided]],
+        labels=labels[decided],
+        subjects=np.full(len(kept), "", dtype=str),
+        ids=np.char.add("row", kept.astype(str)),
+        parts=parts,
+        problems=problems,
+        facts={"vote": vote, "excluded_by_vote": int((~decided).sum())},
+    )

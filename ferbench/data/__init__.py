@@ -1,0 +1,39 @@
+"""Decoding, caching and validation helpers the dataset plugins share.
+
+A plugin finds its layout (:func:`find_layout`), decodes files into :class:`Samples` while
+recording every malformed sample in :class:`Problems`, lets :func:`load_cached` keep the
+decoded arrays on disk, and turns them into splits with :func:`to_splits`, which applies the
+one problem policy (raise, or skip and record with ``ctx.skip_bad``).
+"""
+
+from ferbench.data.cache import load_cached, source_fingerprint
+from ferbench.data.faces import DETECTORS, FaceCropper, resolve_detector
+from ferbench.data.fer2013csv import Fer2013Rows, read_fer2013_csv
+from ferbench.data.images import ImageProblem, class_folders, list_files, read_image
+from ferbench.data.layout import describe, exists, find_layout
+from ferbench.data.problems import Problems, unknown_code
+from ferbench.data.samples import SampleList, Samples
+from ferbench.data.splits import stratified_holdout, to_splits
+
+__all__ = [
+    "DETECTORS",
+    "FaceCropper",
+    "Fer2013Rows",
+    "ImageProblem",
+    "Problems",
+    "SampleList",
+    "Samples",
+    "class_folders",
+    "describe",
+    "exists",
+    "find_layout",
+    "list_files",
+    "load_cached",
+    "read_fer2013_csv",
+    "read_image",
+    "resolve_detector",
+    "source_fingerprint",
+    "stratified_holdout",
+    "to_splits",
+    "unknown_code",
+]

@@ -1,0 +1,62 @@
+"""From decoded :class:`Samples` to :class:`~ferbench.Splits` of canonical FaceSets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ferbench.data.samples import Samples
+from ferbench.dataset import DataContext, Splits
+from ferbench.faceset import FaceSet
+
+
+def stratified_holdout(labels: np.ndarray, fraction: float,
+                       seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(kept, held_out)``: ``round(fraction * n)`` of each class held out, seeded.
+
+    Every class keeps at least one sample, so a rare class never vanishes from training.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation fraction must be in (0, 1), got {fraction}")
+    rng = np.random.default_rng(seed)
+    kept, held = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        n_held = min(len(members) - 1, round(fraction * len(members)))
+        held.append(members[:n_held])
+        kept.append(members[n_held:])
+    return np.sort(np.concatenate(kept)), np.sort(np.concatenate(held))
+
+
+def to_splits(samples: Samples, ctx: DataContext, dataset: str, provenance: dict[str, Any],
+              *, val_fraction: float | None = None, kfold: int | None = None) -> Splits:
+    """The published splits as FaceSets, after enforcing the problem policy.
+
+    ``val_fraction``: carve a stratified validation set (seeded with ``ctx.seed``) from
+    train when the dataset publishes none. ``kfold``: the dataset has no official split;
+    everything is ``train`` and the protocol runs subject-independent k-fold over it.
+    """
+    facts = {**provenance, **samples.facts, **samples.problems.enforce(ctx.skip_bad)}
+
+    def faces(index: np.ndarray, split: str, extra: dict[str, Any] | None = None) -> FaceSet:
+        return FaceSet(
+            images=samples.images[index], labels=samples.labels[index],
+            subjects=samples.subjects[index], ids=samples.ids[index],
+            dataset=dataset, split=split, provenance={**facts, **(extra or {})},
+        )
+
+    if kfold is not None:
+        return Splits(train=faces(np.arange(len(samples)), "train"), kfold=kfold)
+    index = {part: np.flatnonzero(samples.parts == part) for part in ("train", "val", "test")}
+    val_note = None
+    if val_fraction is not None and not len(index["val"]):
+        kept, held = stratified_holdout(samples.labels[index["train"]], val_fraction, ctx.seed)
+        index["val"], index["train"] = index["train"][held], index["train"][kept]
+        val_note = {"val": f"carved from train: {val_fraction:.0%} of each class, "
+                           f"stratified, seed {ctx.seed}"}
+    return Splits(
+        train=faces(index["train"], "train", val_note),
+        val=faces(index["val"], "val", val_note) if len(index["val"]) else None,
+        test=faces(index["test"], "test"),
+    )
