@@ -22,17 +22,20 @@ from ferbench.method import FeatureSpec, InputSpec
 Extractor = Callable[..., np.ndarray]
 
 EXTRACTORS: dict[str, Extractor] = {}
+VERSIONS: dict[str, str] = {}
+"""Each extractor's version, part of its cache key: bump it when the extractor's output changes."""
 EXTRACTIONS: Counter[str] = Counter()
 """How many times each feature key was actually computed in this process (not cached)."""
 
 
-def register_feature(name: str) -> Callable[[Extractor], Extractor]:
+def register_feature(name: str, version: str = "1") -> Callable[[Extractor], Extractor]:
     """Register ``fn(images, **params) -> (N, D) float32`` as feature ``name``."""
 
     def decorate(fn: Extractor) -> Extractor:
         if name in EXTRACTORS and EXTRACTORS[name] is not fn:
             raise ValueError(f"feature extractor {name!r} is already registered")
         EXTRACTORS[name] = fn
+        VERSIONS[name] = version
         return fn
 
     return decorate
@@ -97,10 +100,12 @@ def view(faces: FaceSet, spec: InputSpec) -> FaceSet:
 
 def prepare(faces: FaceSet, spec: InputSpec, cache: FeatureCache | None = None) -> FaceSet:
     """The view a method asked for, with its feature matrices attached (cached on disk)."""
+    _load_builtin_extractors()
     prepared = view(faces, spec)
     features = {}
     for feature in spec.features:
-        key = f"{faces.fingerprint}|{spec.size}|{spec.color}|{feature.key}"
+        version = VERSIONS.get(feature.name, "?")
+        key = f"{faces.fingerprint}|{spec.size}|{spec.color}|{feature.key}|v{version}"
         matrix = cache.load(key, len(faces)) if cache else None
         if matrix is None:
             matrix = extract(prepared.images, feature)
