@@ -189,7 +189,10 @@ class Runner:
         """
         global _ACTIVE
         for method, job, _ in self.work:
-            spec = METHODS.create(method, **self._method_params(method, 0)).input_spec
+            try:
+                spec = METHODS.create(method, **self._method_params(method, 0)).input_spec
+            except Exception:
+                continue  # the worker records this method's failure in its cells
             for faces in (job.train, job.val, *(t.faces for t in job.targets)):
                 self._prepare(faces, spec)
         _ACTIVE = self

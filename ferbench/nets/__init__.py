@@ -1,0 +1,37 @@
+"""Deep networks and the one trainer the deep methods share.
+
+Importing this package imports torch; method plugins import it inside their factories so
+that listing methods stays fast on machines without torch.
+"""
+
+from ferbench.nets.augment import Augment
+from ferbench.nets.backbones import (
+    WeightsNotFoundError,
+    check_freeze,
+    locate_weights,
+    resnet50,
+    vgg19_bn,
+)
+from ferbench.nets.config import TrainConfig, check_int
+from ferbench.nets.method import NetMethod, Standardize, channels, image_input
+from ferbench.nets.models import PlainCNN, SEResNet
+from ferbench.nets.trainer import Trainer, TrainReport
+
+__all__ = [
+    "Augment",
+    "NetMethod",
+    "PlainCNN",
+    "SEResNet",
+    "Standardize",
+    "TrainConfig",
+    "TrainReport",
+    "Trainer",
+    "WeightsNotFoundError",
+    "channels",
+    "check_freeze",
+    "check_int",
+    "image_input",
+    "locate_weights",
+    "resnet50",
+    "vgg19_bn",
+]

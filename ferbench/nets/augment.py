@@ -1,0 +1,88 @@
+"""Batch augmentation: one random affine warp per image, applied to a whole batch at once.
+
+Flip, rotation, shift and crop-scale are folded into a single 2×3 matrix per image and
+applied with one ``affine_grid`` + ``grid_sample`` call on whatever device holds the
+batch, so augmentation costs one bilinear resample per batch instead of a Python loop of
+PIL transforms per image. The random parameters are drawn on the CPU from the trainer's
+generator, which keeps augmentation identical for a seed on every device.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Ranges of the random affine warp.
+
+    flip:       probability of a horizontal flip.
+    rotate_deg: rotation uniform in ±rotate_deg degrees.
+    shift:      translation uniform in ±shift of the image size, per axis.
+    min_crop:   the warp samples a square crop of side uniform in [min_crop, 1] of the
+                image and stretches it back to full size (1 disables cropping).
+    """
+
+    flip: float = 0.5
+    rotate_deg: float = 10.0
+    shift: float = 0.1
+    min_crop: float = 0.9
+
+    def __post_init__(self) -> None:
+        checks = {
+            "flip": 0 <= self.flip <= 1,
+            "rotate_deg": 0 <= self.rotate_deg <= 180,
+            "shift": 0 <= self.shift < 1,
+            "min_crop": 0 < self.min_crop <= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"Augment.{name}={getattr(self, name)!r} is out of range")
+
+    def matrices(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        """(count, 2, 3) affine matrices mapping output to input coordinates in [-1, 1]."""
+
+        def uniform(low: float, high: float) -> torch.Tensor:
+            return low + (high - low) * torch.rand(count, generator=generator)
+
+        flip = torch.where(torch.rand(count, generator=generator) < self.flip, -1.0, 1.0)
+        angle = uniform(-self.rotate_deg, self.rotate_deg) * (math.pi / 180)
+        crop = uniform(self.min_crop, 1.0)
+        cos, sin = torch.cos(angle) * crop, torch.sin(angle) * crop
+        shift_x = uniform(-2 * self.shift, 2 * self.shift)
+        shift_y = uniform(-2 * self.shift, 2 * self.shift)
+        return torch.stack(
+            [
+                torch.stack([cos * flip, -sin, shift_x], dim=1),
+                torch.stack([sin * flip, cos, shift_y], dim=1),
+            ],
+            dim=1,
+        )
+
+    @property
+    def flips_only(self) -> bool:
+        return self.rotate_deg == 0 and self.shift == 0 and self.min_crop == 1
+
+    def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Randomly warp a float batch (N, C, H, W); a flip-only augmentation mirrors
+        exactly instead of resampling."""
+        if self.flips_only:
+            flip = torch.rand(len(images), generator=generator) < self.flip
+            return torch.where(flip.to(images.device).view(-1, 1, 1, 1), hflip(images), images)
+        return warp(images, self.matrices(len(images), generator))
+
+
+def warp(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """Resample a float batch through (N, 2, 3) affine matrices, replicating edge pixels."""
+    theta = theta.to(images.device, images.dtype)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def hflip(images: torch.Tensor) -> torch.Tensor:
+    """Mirror a batch left to right (test-time augmentation)."""
+    return images.flip(-1)

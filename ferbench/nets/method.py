@@ -1,0 +1,154 @@
+"""NetMethod: any network behind the ferbench Method contract, trained by the shared Trainer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ferbench.faceset import FaceSet
+from ferbench.method import InputSpec, Method
+from ferbench.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
+from ferbench.nets.config import TrainConfig, check_int
+from ferbench.nets.trainer import Trainer, TrainReport, seeded
+
+COLORS = ("gray", "rgb")
+NORMALIZATIONS = ("dataset", "imagenet")
+
+
+class Standardize(nn.Module):
+    """Per-channel ``(x - mean) / std`` on 0–255 pixels: the network's first layer, so the
+    statistics it was trained with are saved and restored with its weights."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+def image_input(input_size: int, color: str, minimum_size: int = 16) -> InputSpec:
+    """The InputSpec of a network fed ``input_size``² images in ``color``."""
+    check_int("input_size", input_size, minimum=minimum_size)
+    if color not in COLORS:
+        raise ValueError(f"color={color!r} is not one of {', '.join(COLORS)}")
+    return InputSpec(size=(input_size, input_size), color=color)
+
+
+def channels(color: str) -> int:
+    """Input channels of a network fed ``color`` images."""
+    return 3 if color == "rgb" else 1
+
+
+class NetMethod(Method):
+    """A network from ``build(num_classes)`` trained by :class:`Trainer` under ``train``.
+
+    input_size, color: the square view the harness prepares (gray is one channel, rgb three);
+                       ``minimum_size`` is the smallest the architecture can take.
+    normalization:     "dataset" standardises with the training set's channel statistics;
+                       "imagenet" with ImageNet's, as pretrained weights expect.
+    model_params:      the architecture's parameters, recorded with the results.
+    facts:             extra facts for ``describe()`` (e.g. where the weights came from).
+    train:             TrainConfig fields (epochs, lr, device, seed, …), validated here.
+    """
+
+    def __init__(
+        self,
+        build: Callable[..., nn.Module],
+        *,
+        input_size: int,
+        color: str,
+        normalization: str = "dataset",
+        minimum_size: int = 16,
+        model_params: dict[str, Any] | None = None,
+        facts: dict[str, Any] | None = None,
+        **train: Any,
+    ):
+        model_params = dict(model_params or {})
+        super().__init__(**model_params, input_size=input_size, color=color, **train)
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(
+                f"normalization={normalization!r} is not one of {', '.join(NORMALIZATIONS)}"
+            )
+        self.input_spec = image_input(input_size, color, minimum_size)
+        self.config = TrainConfig.from_params(
+            method_params=[*model_params, "input_size", "color"], **train
+        )
+        self.build = build
+        self.normalization = normalization
+        self.facts = dict(facts or {})
+        self.model: nn.Module | None = None
+        self.trainer: Trainer | None = None
+        self.report: TrainReport | None = None
+
+    def fit(self, train: FaceSet, val: FaceSet | None = None) -> NetMethod:
+        train = self._view(train)
+        self.classes_ = train.classes
+        images, labels = _images(train), self._labels(train)
+        val_tensors = None
+        if val is not None:
+            val = self._view(val).with_classes(self.classes_)
+            val_tensors = (_images(val), self._labels(val)) if len(val) else None
+        with seeded(self.config.seed):
+            network = self.build(num_classes=len(self.classes_))
+        self.model = nn.Sequential(self._standardize(images), network)
+        self.trainer = Trainer(self.config, label=self.name or type(self).__name__)
+        self.report = self.trainer.fit(self.model, images, labels, val_tensors)
+        return self
+
+    def predict_proba(self, faces: FaceSet) -> np.ndarray:
+        if self.model is None or self.trainer is None:
+            raise RuntimeError(f"method {self.name or type(self).__name__}: call fit() first")
+        return self.trainer.predict_proba(self.model, _images(self._view(faces)))
+
+    def describe(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {**self.facts, "normalization": self.normalization}
+        if self.model is not None:
+            parameters = list(self.model.parameters())
+            facts["parameters"] = sum(p.numel() for p in parameters)
+            facts["trainable_parameters"] = sum(p.numel() for p in parameters if p.requires_grad)
+        if self.report is not None:
+            facts.update(self.report.summary())
+        return facts
+
+    def _view(self, faces: FaceSet) -> FaceSet:
+        """The faces as ``input_spec`` asks (a no-op when the harness prepared them)."""
+        faces = faces.gray() if self.input_spec.color == "gray" else faces.rgb()
+        return faces.resized(self.input_spec.size)
+
+    def _labels(self, faces: FaceSet) -> torch.Tensor:
+        """Class indices 0..K-1 into ``classes_`` (faces of training classes only)."""
+        return torch.from_numpy(np.searchsorted(self.classes_, faces.labels))
+
+    def _standardize(self, images: torch.Tensor) -> Standardize:
+        if self.normalization == "imagenet":
+            return Standardize([255 * m for m in IMAGENET_MEAN], [255 * s for s in IMAGENET_STD])
+        return Standardize(*channel_statistics(images))
+
+
+def _images(faces: FaceSet) -> torch.Tensor:
+    """The faces as a uint8 (N, C, H, W) tensor."""
+    array = faces.images if faces.images.flags.writeable else faces.images.copy()
+    images = torch.from_numpy(array)
+    images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
+    return images.contiguous()
+
+
+def channel_statistics(images: torch.Tensor, chunk: int = 1024) -> tuple[list[float], list[float]]:
+    """Per-channel mean and standard deviation (at least 1) of uint8 (N, C, H, W) images,
+    summed in chunks so a large training set is never copied whole as floats."""
+    total = torch.zeros(images.shape[1], dtype=torch.float64)
+    squares = torch.zeros_like(total)
+    for start in range(0, len(images), chunk):
+        block = images[start : start + chunk].double()
+        total += block.sum(dim=(0, 2, 3))
+        squares += block.square().sum(dim=(0, 2, 3))
+    count = images.numel() / images.shape[1]
+    mean = total / count
+    std = (squares / count - mean.square()).clamp(min=1.0).sqrt()
+    return mean.tolist(), std.tolist()

@@ -1,0 +1,212 @@
+"""Deep methods: networks trained by ferbench's one shared trainer (``ferbench.nets``).
+
+torch is imported inside the factories, so listing methods stays fast without it. Besides
+its own parameters every factory takes the trainer's as keywords (see
+``ferbench.nets.TrainConfig``: optimizer, schedule, lr, weight_decay, label_smoothing,
+class_weighted, patience, monitor, val_fraction, augment, tta, precision, batch_size, …).
+
+``cnn`` and ``seresnet`` default to a budget sized for the embedded default run on a
+two-core CPU: 6 epochs of batch 32 at AdamW lr 2e-3 with flip-only augmentation (short runs
+learn fastest when every face part stays where it was), capped by ``max_minutes`` so a slow
+machine still finishes the run. For a real benchmark give them more, e.g.
+``--set seresnet.epochs=60 --set seresnet.augment=full --set seresnet.max_minutes=null``.
+``vgg19`` and ``resnet50`` stay out of the default run.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from ferbench import Method, register_method
+
+REQUIRES = ("torch", "torchvision")
+
+
+@register_method(
+    "cnn",
+    summary="Plain CNN (3 conv blocks, flattened head) from scratch, 48x48 gray",
+    requires=REQUIRES,
+    details={"default budget": "6 epochs, at most 30 s"},
+)
+def cnn(
+    *,
+    width: int = 12,
+    blocks: int = 3,
+    input_size: int = 48,
+    color: str = "gray",
+    epochs: int = 6,
+    batch_size: int = 32,
+    lr: float = 2e-3,
+    augment: str = "flip",
+    max_minutes: float | None = 0.5,
+    device: str = "auto",
+    seed: int = 0,
+    **train: Any,
+) -> Method:
+    """The floor every network should beat: blocks of two 3x3 conv-BN-ReLU and a max-pool."""
+    from ferbench.nets import NetMethod, PlainCNN, channels, check_int
+
+    check_int("width", width, minimum=1)
+    check_int("blocks", blocks, minimum=1)
+    if input_size >> blocks < 1:
+        raise ValueError(f"blocks={blocks} halves a {input_size}-px input below one pixel")
+    return NetMethod(
+        partial(
+            PlainCNN,
+            in_channels=channels(color),
+            input_size=input_size,
+            width=width,
+            blocks=blocks,
+        ),
+        input_size=input_size,
+        color=color,
+        model_params={"width": width, "blocks": blocks},
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        augment=augment,
+        max_minutes=max_minutes,
+        device=device,
+        seed=seed,
+        **train,
+    )
+
+
+@register_method(
+    "seresnet",
+    summary="SE-ResNet-18 (3x3 stem, no max-pool, flattened head) from scratch, 48x48 gray",
+    requires=REQUIRES,
+    details={"default budget": "6 epochs, at most 45 s"},
+)
+def seresnet(
+    *,
+    depth: tuple[int, ...] | list[int] = (2, 2, 2, 2),
+    width: int = 8,
+    input_size: int = 48,
+    color: str = "gray",
+    epochs: int = 6,
+    batch_size: int = 32,
+    lr: float = 2e-3,
+    augment: str = "flip",
+    max_minutes: float | None = 0.75,
+    device: str = "auto",
+    seed: int = 0,
+    **train: Any,
+) -> Method:
+    """ResNet with squeeze-and-excitation blocks; ``depth`` blocks per stage, stage i has
+    ``width * 2**i`` channels."""
+    from ferbench.nets import NetMethod, SEResNet, channels, check_int
+
+    depth = tuple(depth)
+    if not depth:
+        raise ValueError("depth must list at least one stage, e.g. (2, 2, 2, 2)")
+    for blocks in depth:
+        check_int("depth entries", blocks, minimum=1)
+    check_int("width", width, minimum=1)
+    return NetMethod(
+        partial(
+            SEResNet,
+            in_channels=channels(color),
+            input_size=input_size,
+            depth=depth,
+            width=width,
+        ),
+        input_size=input_size,
+        color=color,
+        model_params={"depth": depth, "width": width},
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        augment=augment,
+        max_minutes=max_minutes,
+        device=device,
+        seed=seed,
+        **train,
+    )
+
+
+@register_method(
+    "vgg19",
+    summary="torchvision VGG-19-BN, from scratch or ImageNet weights; not in the default run "
+    "(too slow for the 3-minute CPU run)",
+    requires=REQUIRES,
+    in_default_run=False,
+)
+def vgg19(
+    *,
+    pretrained: str | None = None,
+    weights: str | None = None,
+    input_size: int = 48,
+    epochs: int = 40,
+    max_minutes: float | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    **train: Any,
+) -> Method:
+    """VGG-19 with batch norm and a global-pool + linear head; gray faces are replicated to
+    three channels. ``pretrained="imagenet"`` or ``weights=PATH`` start from pretrained
+    weights (and ImageNet normalisation)."""
+    from ferbench.nets import NetMethod, locate_weights, vgg19_bn
+
+    source = locate_weights("vgg19_bn", pretrained, weights)
+    return NetMethod(
+        partial(vgg19_bn, source=source),
+        input_size=input_size,
+        color="rgb",
+        normalization="imagenet" if source.pretrained else "dataset",
+        minimum_size=32,
+        model_params={"pretrained": pretrained, "weights": weights},
+        facts={"weights": source.description},
+        epochs=epochs,
+        max_minutes=max_minutes,
+        device=device,
+        seed=seed,
+        **train,
+    )
+
+
+@register_method(
+    "resnet50",
+    summary="torchvision ResNet-50 transfer from ImageNet weights, new head, freeze=head|last|"
+    "none; not in the default run (too slow for the 3-minute CPU run)",
+    requires=REQUIRES,
+    in_default_run=False,
+)
+def resnet50(
+    *,
+    pretrained: str | None = "imagenet",
+    weights: str | None = None,
+    freeze: str = "none",
+    input_size: int = 224,
+    epochs: int = 15,
+    max_minutes: float | None = None,
+    optimizer: str = "sgd",
+    lr: float | None = 0.01,
+    device: str = "auto",
+    seed: int = 0,
+    **train: Any,
+) -> Method:
+    """ResNet-50 fine-tuned from ImageNet: "head" trains the new head only, "last" also the
+    last stage, "none" everything. ``weights=PATH`` loads a local torchvision state_dict
+    instead of the hub cache; ``pretrained=None`` trains from scratch."""
+    from ferbench.nets import NetMethod, check_freeze, locate_weights
+    from ferbench.nets import resnet50 as build_resnet50
+
+    check_freeze(freeze)
+    source = locate_weights("resnet50", pretrained, weights)
+    return NetMethod(
+        partial(build_resnet50, source=source, freeze=freeze),
+        input_size=input_size,
+        color="rgb",
+        normalization="imagenet" if source.pretrained else "dataset",
+        model_params={"pretrained": pretrained, "weights": weights, "freeze": freeze},
+        facts={"weights": source.description},
+        epochs=epochs,
+        max_minutes=max_minutes,
+        optimizer=optimizer,
+        lr=lr,
+        device=device,
+        seed=seed,
+        **train,
+    )
