@@ -152,7 +152,7 @@ class Report:
             if not any(groups):
                 continue
             info = next((g.method_info() for g in groups if g), {})
-            row = [method, info.get("features", "—")]
+            row = [method, info.get("features", "pixels")]
             f1s = []
             for dataset, group in zip(self.within_datasets, groups):
                 accuracy = _cell(group, "accuracy", self.multi_seed)
