@@ -362,3 +362,10 @@ def test_listing_methods_does_not_import_torch():
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_diverging_loss_fails_the_fit_with_a_clear_error():
+    method = tiny("cnn", lr=1e30, optimizer="sgd")
+    faces = toy_faces((0, 3, 4), 8, size=48)
+    with pytest.raises(FloatingPointError, match="training loss became nan"):
+        method.fit(faces)

@@ -288,6 +288,11 @@ class _Run:
                 images, labels, optimizer, scheduler, loss_fn, scaler, steps_per_epoch
             )
             report.train_seconds += time.perf_counter() - started
+            if not math.isfinite(loss_sum):
+                raise FloatingPointError(
+                    f"[{self.trainer.label}] training loss became {loss_sum} in epoch {epoch} "
+                    f"(lr {config.learning_rate}); lower lr or use precision=fp32"
+                )
             images_seen += steps * min(config.batch_size, len(images))
             report.epochs_run = epoch
             report.images_per_s = images_seen / report.train_seconds
