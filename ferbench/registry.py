@@ -114,8 +114,8 @@ class Registry(Generic[T]):
         known = ", ".join(sorted(self._entries)) or "none"
         return f"unknown {self.kind} {name!r}{hint} (registered: {known})"
 
-    def create(self, name: str, **params: Any) -> T:
-        """Build the registered ``name`` with keyword parameters."""
+    def require_available(self, name: str) -> Entry[T]:
+        """The entry for ``name``; an error says which extra to install when it lacks one."""
         entry = self.get(name)
         missing = entry.missing_requirements()
         if missing:
@@ -123,6 +123,11 @@ class Registry(Generic[T]):
                 f"{self.kind} {name!r} needs {', '.join(missing)}, which is not installed "
                 f"(install the matching extra, e.g. `pip install 'ferbench[deep]'`)"
             )
+        return entry
+
+    def create(self, name: str, **params: Any) -> T:
+        """Build the registered ``name`` with keyword parameters."""
+        entry = self.require_available(name)
         try:
             instance = entry.factory(**params)
         except TypeError as error:

@@ -30,7 +30,7 @@ from ferbench.faceset import FaceSet
 from ferbench.labels import EMOTIONS
 from ferbench.method import InputSpec, Method
 from ferbench.protocols import PROTOCOLS, Job, Target, plan_jobs
-from ferbench.registry import DATASETS, METHODS, PluginError, UnknownNameError, load_plugins
+from ferbench.registry import DATASETS, METHODS, UnknownNameError, load_plugins
 from ferbench.store import ResultStore
 
 Progress = Callable[[str], None]
@@ -75,19 +75,6 @@ def default_methods() -> list[str]:
     """Every registered method that is installed and meant for the default run."""
     load_plugins()
     return [e.name for e in METHODS.entries() if e.in_default_run and e.available]
-
-
-def resolve(names: list[str], registry: Any) -> list[str]:
-    """Check every name is registered (suggesting close names) and installed."""
-    for name in names:
-        entry = registry.get(name)
-        missing = entry.missing_requirements()
-        if missing:
-            raise PluginError(
-                f"{registry.kind} {name!r} needs {', '.join(missing)}, which is not installed "
-                f"(install the matching extra, e.g. `pip install 'ferbench[deep]'`)"
-            )
-    return names
 
 
 def split_params(params: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -153,8 +140,10 @@ class Runner:
         return loaded
 
     def run(self) -> RunSummary:
-        resolve(self.config.methods, METHODS)
-        resolve(self.config.datasets, DATASETS)
+        for name in self.config.methods:
+            METHODS.require_available(name)
+        for name in self.config.datasets:
+            DATASETS.require_available(name)
         split_params(self.config.params)
         summary = RunSummary()
         with self.store.locked():

@@ -87,3 +87,22 @@ def test_bad_parameters_name_the_method():
         create_method("knn", k=0)
     with pytest.raises(ValueError, match="method 'svm': bad parameters"):
         create_method("svm", colour="blue")
+
+
+def test_method_needing_an_uninstalled_package_names_the_extra(tmp_path, capsys):
+    plugin = write_plugin(tmp_path / "needs_gpu_lib.py", """
+        from ferbench import register_method
+        @register_method("gpu-only", requires=("no_such_module_xyz",), in_default_run=False)
+        def make(**params):
+            return None
+    """)
+    try:
+        code = main(["run", "--plugins", str(plugin), "--methods", "gpu-only",
+                     "--out", str(tmp_path / "run")])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert "'gpu-only' needs no_such_module_xyz" in err and "pip install" in err
+        assert main(["list", "methods", "--plugins", str(plugin)]) == 0
+        assert "unavailable: needs no_such_module_xyz" in capsys.readouterr().out
+    finally:
+        METHODS.unregister("gpu-only")
