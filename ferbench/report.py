@@ -302,8 +302,24 @@ class Report:
         if self.within_datasets:
             out += ["## Timing", "", "Mean wall time per fit and per prediction of the test set.",
                     "", self.timing_table(), ""]
+        boxes = self.landmark_boxes()
+        if boxes:
+            out += ["## Landmark face boxes", "",
+                    "Training faces whose landmarks came from dlib's detector box, and those "
+                    "for which it found no face and the whole image was used.", "", *boxes, ""]
         out += ["## Provenance", "", *self.provenance(), ""]
         return "\n".join(out)
+
+    def landmark_boxes(self) -> list[str]:
+        lines = []
+        for method in self.methods:
+            for dataset in self.within_datasets:
+                group = self.within(method, dataset)
+                boxes = group.method_info().get("landmark_boxes") if group else None
+                if boxes:
+                    lines.append(f"- {method} on {dataset}: detector box {boxes['detector_box']}, "
+                                 f"whole image {boxes['whole_image']}")
+        return lines
 
     def cross_page(self, images: dict[str, str]) -> str:
         out = ["# Cross-database results", "",

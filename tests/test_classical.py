@@ -59,3 +59,23 @@ def test_hog_is_extracted_once_per_split_and_shared_by_classifiers_and_runs(tmp_
     assert list(hog.values()) == [3]  # train, val and test of toy-a, once each
     assert main([*base, "--methods", "svm,knn", "--out", str(tmp_path / "b")]) == 0
     assert sum(n for k, n in features.EXTRACTIONS.items() if k.startswith("hog")) == 3
+
+
+def test_hog_plus_landmarks_end_to_end_names_the_features(tmp_path):
+    pytest.importorskip("dlib")
+    small = ["--set", "synth-fer.n_train=70", "--set", "synth-fer.n_val=14",
+             "--set", "synth-fer.n_test=35"]
+    code = main(["run", "--methods", "svm,rf", "--datasets", "synth-fer", *small,
+                 "--set", "svm.features=hog+landmarks", "--set", "rf.features=landmarks",
+                 "--out", str(tmp_path / "run"), "--reports", str(tmp_path / "rep"),
+                 "--cache-dir", str(tmp_path / "cache")])
+    assert code == 0
+    from ferbench.store import ResultStore
+
+    info = {r["method"]: r["method_info"] for r in ResultStore(tmp_path / "run").records()}
+    assert info["svm"]["features"] == "hog+landmarks" and info["rf"]["features"] == "landmarks"
+    boxes = info["svm"]["landmark_boxes"]
+    assert boxes["detector_box"] + boxes["whole_image"] == 70
+    leaderboard = (tmp_path / "rep" / "run" / "README.md").read_text()
+    assert "| hog+landmarks" in leaderboard and "| landmarks" in leaderboard
+    assert f"svm on synth-fer: detector box {boxes['detector_box']}" in leaderboard
