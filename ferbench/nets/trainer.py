@@ -363,6 +363,7 @@ class _Run:
             scaler.update()
             scheduler.step()
             loss_sum += loss.detach().float()
+            self._show_bar(step + 1, steps_per_epoch)
             if self.deadline is not None and time.perf_counter() > self.deadline:
                 return float(loss_sum), step + 1, True
         return float(loss_sum), steps_per_epoch, False
@@ -376,6 +377,17 @@ class _Run:
             "macro_f1": macro_f1(predicted.numpy(), labels.numpy()),
         }
 
+    def _show_bar(self, step: int, steps: int, width: int = 30) -> None:
+        """A progress bar within the epoch, redrawn in place; only on an interactive terminal."""
+        if not (self.config.verbose and sys.stderr.isatty()):
+            return
+        if step != steps and step % max(1, steps // width):
+            return
+        filled = width * step // steps
+        bar = "#" * filled + "." * (width - filled)
+        print(f"\r[{self.trainer.label}] [{bar}] {step}/{steps}", end="", file=sys.stderr,
+              flush=True)
+
     def _log(self, record: dict[str, float], report: TrainReport, improved: bool) -> None:
         if not self.config.verbose:
             return
@@ -387,4 +399,5 @@ class _Run:
             line += f"  val {self.config.monitor} {record[self.config.monitor]:.4f}"
             line += " *" if improved else "  "
         line += f"  {report.images_per_s:.0f} img/s  {report.train_seconds:.1f}s"
-        print(line, file=sys.stderr, flush=True)
+        clear = "\r\033[K" if sys.stderr.isatty() else ""
+        print(clear + line, file=sys.stderr, flush=True)
