@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -230,7 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (PluginError, UnknownNameError, DatasetNotFound, DatasetFormatError,
             RunLockedError, FileNotFoundError, ValueError) as error:
-        print(f"ferbench: error: {error}", file=sys.stderr)
+        if os.environ.get("FERBENCH_DEBUG"):
+            raise
+        print(f"ferbench: error: {error} (set FERBENCH_DEBUG=1 for the traceback)",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("ferbench: interrupted; finished cells are stored, re-run the same command "
