@@ -122,6 +122,11 @@ class Report:
     def within(self, method: str, dataset: str) -> Group | None:
         return self.group(method, "within", dataset, dataset)
 
+    @cached_property
+    def significance(self) -> dict[str, tuple[set[str], str]]:
+        """:meth:`tied_with_best` of every within dataset, computed once per report."""
+        return {d: self.tied_with_best(d) for d in self.within_datasets}
+
     def tied_with_best(self, dataset: str) -> tuple[set[str], str]:
         """Methods whose accuracy is not significantly different from the best (McNemar, Holm).
 
@@ -145,7 +150,7 @@ class Report:
         headers = ["method", "features"]
         for dataset in self.within_datasets:
             headers += [f"{dataset} accuracy", f"{dataset} macro-F1"]
-        tied = {d: self.tied_with_best(d)[0] for d in self.within_datasets}
+        tied = {d: tied for d, (tied, _) in self.significance.items()}
         rows, order = [], []
         for method in self.methods:
             groups = [self.within(method, d) for d in self.within_datasets]
@@ -291,7 +296,7 @@ class Report:
                 + "**Bold** accuracy: not significantly different from the best method on that "
                 "dataset (exact McNemar test on the same test faces, Holm-corrected, "
                 f"α = {ALPHA}).", "", self.within_table(), ""]
-        comparisons = [s for d in self.within_datasets if (s := self.tied_with_best(d)[1])]
+        comparisons = [sentence for _, sentence in self.significance.values() if sentence]
         if comparisons:
             out += [f"Significance tests: {'; '.join(comparisons)}.", ""]
         failures = self.failures()

@@ -41,6 +41,18 @@ def register_feature(name: str, version: str = "1") -> Callable[[Extractor], Ext
     return decorate
 
 
+def check_images(feature: str, images: np.ndarray) -> None:
+    """Every extractor's input contract: a uint8 (N, H, W) or (N, H, W, 3) array."""
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
+        kind = getattr(images, "dtype", type(images).__name__)
+        raise TypeError(f"feature {feature!r} needs a uint8 image array, got {kind}")
+    if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
+        raise ValueError(
+            f"feature {feature!r} needs images (N, H, W) or (N, H, W, 3), "
+            f"got shape {images.shape}"
+        )
+
+
 def extract(images: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     """Compute one feature matrix, uncached."""
     _load_builtin_extractors()

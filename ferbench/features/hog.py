@@ -27,7 +27,7 @@ import functools
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ferbench.features import register_feature
+from ferbench.features import check_images, register_feature
 from ferbench.features.parallel import map_rows
 
 BATCH = 512
@@ -95,13 +95,7 @@ def _check_arguments(
     ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"feature 'hog': {name} must be a positive integer, got {value!r}")
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
-        kind = getattr(images, "dtype", type(images).__name__)
-        raise TypeError(f"feature 'hog' needs a uint8 image array, got {kind}")
-    if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
-        raise ValueError(
-            f"feature 'hog' needs images (N, H, W) or (N, H, W, 3), got shape {images.shape}"
-        )
+    check_images("hog", images)
     smallest = cells_per_block * pixels_per_cell
     if min(images.shape[1:3]) < smallest:
         raise ValueError(

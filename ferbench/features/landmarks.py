@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image
 
-from ferbench.features import register_feature
+from ferbench.features import check_images, register_feature
 from ferbench.features.parallel import map_rows
 
 INSTALL_HINT = "pip install 'ferbench[landmarks]'"
@@ -87,7 +87,7 @@ DETECTOR_COLUMN = -1
 @register_feature("landmarks")
 def landmark_features(images: np.ndarray) -> np.ndarray:
     """The :data:`LANDMARK_WIDTH` columns described above for each uint8 image."""
-    _check_images(images)
+    check_images("landmarks", images)
     _import_dlib()  # a missing dependency fails here, before any worker starts
     model_path()
     # Processes, not threads: dlib's detector and predictor are not safe to share.
@@ -122,7 +122,7 @@ def split_detector_column(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def detect_landmarks(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Landmarks (N, 68, 2) as (x, y) pixel coordinates, and (N,) bool: detector box used."""
-    _check_images(images)
+    check_images("landmarks", images)
     models = dlib_models()
     points = np.empty((len(images), POINTS, 2))
     used_detector = np.empty(len(images), dtype=bool)
@@ -241,13 +241,3 @@ def model_path() -> Path:
             f"reinstall it: {INSTALL_HINT}"
         )
     return path
-
-
-def _check_images(images: np.ndarray) -> None:
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
-        kind = getattr(images, "dtype", type(images).__name__)
-        raise TypeError(f"feature 'landmarks' needs a uint8 image array, got {kind}")
-    if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
-        raise ValueError(
-            f"feature 'landmarks' needs images (N, H, W) or (N, H, W, 3), got shape {images.shape}"
-        )
