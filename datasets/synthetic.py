@@ -17,6 +17,8 @@ from ferbench import DataContext, Dataset, FaceSet, Splits, register_dataset, sy
 class SyntheticFaces(Dataset):
     """Drawn faces of one synthetic domain, with official train/val/test splits."""
 
+    embedded = True
+
     domain = ""
 
     def __init__(

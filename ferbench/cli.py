@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ferbench.budgets import AUTO, BUDGETS
 from ferbench.dataset import DataContext, DatasetFormatError, DatasetNotFound
 from ferbench.protocols import PROTOCOLS
 from ferbench.registry import (
@@ -107,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folds of subject-independent k-fold (datasets without a test split)")
     run.add_argument("--set", action="append", default=[], metavar="NAME.PARAM=VALUE",
                      dest="settings", help="a method or dataset parameter, e.g. svm.C=10")
+    run.add_argument("--budget", choices=(AUTO, *BUDGETS), default=AUTO,
+                     help="training budget of methods that have presets (deep methods): "
+                          "quick (3-minute demo), standard (a CPU benchmark), full (the "
+                          "published GPU recipe); auto = quick on embedded data, else standard")
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
                      help="device for methods that take one (deep methods)")
     run.add_argument("--jobs", type=int, default=1, metavar="N",
@@ -163,6 +168,7 @@ def command_run(args: argparse.Namespace) -> int:
         folds=args.folds,
         device=args.device,
         jobs=args.jobs,
+        budget=args.budget,
         command=shlex.join(["ferbench", *args.argv]),
     )
     summary = Runner(config).run()
@@ -170,6 +176,10 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"{summary.computed} cell(s) computed, {summary.skipped} already stored, "
           f"{summary.failed} failed; report: {readme}", file=sys.stderr)
     return EXIT_CELLS_FAILED if summary.failed else 0
+
+
+def _preset(preset: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in preset.items()) or "the defaults"
 
 
 def command_list(args: argparse.Namespace) -> int:
@@ -182,6 +192,7 @@ def command_list(args: argparse.Namespace) -> int:
             continue
         missing = entry.missing_requirements()
         notes = [f"{k}: {v}" for k, v in entry.details.items()]
+        notes += [f"{budget} budget: {_preset(preset)}" for budget, preset in entry.budgets.items()]
         if not entry.in_default_run:
             notes.append("not in the default run")
         if missing:

@@ -97,6 +97,9 @@ class Dataset(ABC):
     """Base class of dataset plugins; subclasses set ``name`` through the registry."""
 
     name: str = ""
+    embedded: bool = False
+    """True for data generated or shipped with ferbench (no download): such runs default to
+    the quick budget."""
 
     @abstractmethod
     def locate(self, ctx: DataContext) -> str:

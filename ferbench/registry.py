@@ -14,6 +14,7 @@ import fnmatch
 import hashlib
 import importlib.metadata
 import importlib.util
+import inspect
 import os
 import sys
 import traceback
@@ -50,6 +51,33 @@ class Entry(Generic[T]):
     requires: tuple[str, ...] = ()
     in_default_run: bool = True
     details: dict[str, str] = field(default_factory=dict)
+    budgets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def params_for(self, budget: str | None, params: dict[str, Any]) -> dict[str, Any]:
+        """The budget's preset parameters overridden by the user's explicit ones."""
+        if budget is None or not self.budgets:
+            return dict(params)
+        if budget not in self.budgets:
+            raise ValueError(
+                f"{self.name} has no budget {budget!r}; it has {', '.join(self.budgets)}"
+            )
+        return {**self.budgets[budget], **params}
+
+    def parameter_defaults(self) -> str:
+        """``C=10.0, features='hog', …``: the factory's keyword parameters and defaults."""
+        try:
+            parameters = inspect.signature(self.factory).parameters.values()
+        except (TypeError, ValueError):
+            return "unknown"
+        shown = []
+        for parameter in parameters:
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                shown.append(f"**{parameter.name} (see the method's documentation)")
+            elif parameter.default is not inspect.Parameter.empty:
+                shown.append(f"{parameter.name}={parameter.default!r}")
+            elif parameter.kind is not inspect.Parameter.VAR_POSITIONAL:
+                shown.append(f"{parameter.name} (required)")
+        return ", ".join(shown) or "none"
 
     def missing_requirements(self) -> list[str]:
         """Importable modules this entry needs that are not installed."""
@@ -75,8 +103,17 @@ class Registry(Generic[T]):
         requires: Iterable[str] = (),
         in_default_run: bool = True,
         details: dict[str, str] | None = None,
+        budgets: dict[str, dict[str, Any]] | None = None,
     ) -> Callable[[Callable[..., T]], Callable[..., T]]:
-        """Decorator registering a factory (a class or a function) under ``name``."""
+        """Decorator registering a factory (a class or a function) under ``name``.
+
+        ``budgets`` maps budget names (see :data:`ferbench.budgets.BUDGETS`) to the parameters
+        that budget presets; a method without them trains the same way under every budget.
+        """
+        if budgets:
+            from ferbench.budgets import check_budget_names
+
+            check_budget_names(name, budgets)
         if not name or name != name.strip() or "," in name:
             raise PluginError(f"invalid {self.kind} name {name!r}: no commas or outer spaces")
 
@@ -96,6 +133,7 @@ class Registry(Generic[T]):
                 requires=tuple(requires),
                 in_default_run=in_default_run,
                 details=dict(details or {}),
+                budgets={k: dict(v) for k, v in (budgets or {}).items()},
             )
             return factory
 
@@ -130,8 +168,11 @@ class Registry(Generic[T]):
         entry = self.require_available(name)
         try:
             instance = entry.factory(**params)
-        except TypeError as error:
-            raise ValueError(f"{self.kind} {name!r}: bad parameters {params}: {error}") from None
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{self.kind} {name!r}: bad parameters {params}: {error}. "
+                f"Its parameters (defaults): {entry.parameter_defaults()}"
+            ) from None
         if getattr(instance, "name", None) == "":
             instance.name = name
         return instance

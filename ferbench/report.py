@@ -77,6 +77,15 @@ class Group:
     def method_info(self) -> dict[str, Any]:
         return self.ok[0].get("method_info", {}) if self.ok else {}
 
+    def budget(self) -> str:
+        """The budget(s) its cells ran under; "—" for methods that train the same under all."""
+        return " + ".join(sorted({r.get("budget") or "—" for r in self.ok})) or "—"
+
+    def capped_note(self) -> str:
+        """" ⏱ capped k/n": how many of its fits a time cap cut before their schedule ended."""
+        capped = sum(r.get("method_info", {}).get("stopped_by") == "time_budget" for r in self.ok)
+        return f" ⏱ capped {capped}/{len(self.ok)}" if capped else ""
+
 
 def group_records(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str, str], Group]:
     groups: dict[tuple[str, str, str, str], Group] = {}
@@ -147,7 +156,7 @@ class Report:
 
     def within_table(self) -> str:
         """Methods × datasets: accuracy and macro-F1 with CIs; bold = tied with the best."""
-        headers = ["method", "features"]
+        headers = ["method", "features", "budget"]
         for dataset in self.within_datasets:
             headers += [f"{dataset} accuracy", f"{dataset} macro-F1"]
         tied = {d: tied for d, (tied, _) in self.significance.items()}
@@ -157,11 +166,14 @@ class Report:
             if not any(groups):
                 continue
             info = next((g.method_info() for g in groups if g), {})
-            row = [method, info.get("features", "pixels")]
+            budgets = {g.budget() for g in groups if g and g.ok}
+            row = [method, info.get("features", "pixels"), " / ".join(sorted(budgets)) or "—"]
             f1s = []
             for dataset, group in zip(self.within_datasets, groups):
                 accuracy = _cell(group, "accuracy", self.multi_seed)
-                row += [f"**{accuracy}**" if method in tied[dataset] else accuracy,
+                if method in tied[dataset]:
+                    accuracy = f"**{accuracy}**"
+                row += [accuracy + (group.capped_note() if group else ""),
                         _cell(group, "macro_f1", self.multi_seed)]
                 if group and group.ok:
                     f1s.append(group.summary("macro_f1")[0])
@@ -293,7 +305,9 @@ class Report:
                 f"{stats.BOOTSTRAP_REPLICATES} replicates"
                 + (", first seed" if self.multi_seed else "") + "). "
                 + ("`mean ± std` is across seeds. " if self.multi_seed else "")
-                + "**Bold** accuracy: not significantly different from the best method on that "
+                + "`budget`: the training budget of methods that have one (`--budget`); "
+                "⏱ capped k/n: a time cap stopped k of the n fits before their schedule ended. "
+                "**Bold** accuracy: not significantly different from the best method on that "
                 "dataset (exact McNemar test on the same test faces, Holm-corrected, "
                 f"α = {ALPHA}).", "", self.within_table(), ""]
         comparisons = [sentence for _, sentence in self.significance.values() if sentence]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ferbench import features, metrics
+from ferbench.budgets import AUTO, resolve_budget
 from ferbench.dataset import DataContext, Splits
 from ferbench.environment import git_commit, hardware, package_versions
 from ferbench.faceset import FaceSet
@@ -54,6 +55,7 @@ class RunConfig:
     folds: int | None = None
     device: str | None = None
     jobs: int = 1
+    budget: str = AUTO
     command: str = ""
 
 
@@ -120,13 +122,22 @@ class Runner:
         self._prepared: dict[tuple[str, InputSpec], FaceSet] = {}
         self.variants: dict[str, str] = {}
         self.work: list[tuple[str, Job, int]] = []
+        self.budget: str | None = None
 
-    def load_datasets(self) -> dict[str, Splits]:
-        """Locate every dataset first (so a missing one fails before any work), then load."""
-        plugins = {
+    def dataset_plugins(self) -> dict[str, Any]:
+        return {
             name: DATASETS.create(name, **self.config.params.get(name, {}))
             for name in self.config.datasets
         }
+
+    def check_methods(self) -> None:
+        """Build every method once with its parameters, so that a bad one stops the run
+        before any data is loaded (the error lists the method's parameters)."""
+        for name in self.config.methods:
+            METHODS.create(name, **self._method_params(name, self.config.seeds[0]))
+
+    def load_datasets(self, plugins: dict[str, Any]) -> dict[str, Splits]:
+        """Locate every dataset first (so a missing one fails before any work), then load."""
         self.variants = {name: p.locate(self.config.data) for name, p in plugins.items()}
         loaded = {}
         for name, plugin in plugins.items():
@@ -145,9 +156,13 @@ class Runner:
         for name in self.config.datasets:
             DATASETS.require_available(name)
         split_params(self.config.params)
+        plugins = self.dataset_plugins()
+        self.budget = resolve_budget(self.config.budget, (p.embedded for p in plugins.values()))
+        self.check_methods()
+        self.progress(f"budget: {self.budget}")
         summary = RunSummary()
         with self.store.locked():
-            splits = self.load_datasets()
+            splits = self.load_datasets(plugins)
             self.store.record_invocation(self._run_info(splits))
             self.work = [
                 (method, job, seed)
@@ -196,6 +211,7 @@ class Runner:
     def _run_info(self, splits: dict[str, Splits]) -> dict[str, Any]:
         return {
             "command": self.config.command,
+            "budget": self.budget,
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": package_versions(),
             "git_commit": git_commit(),
@@ -215,8 +231,9 @@ class Runner:
         }
 
     def _method_params(self, name: str, seed: int) -> dict[str, Any]:
-        params = dict(self.config.params.get(name, {}))
-        factory = METHODS.get(name).factory
+        entry = METHODS.get(name)
+        params = entry.params_for(self.budget, self.config.params.get(name, {}))
+        factory = entry.factory
         if _accepts(factory, "seed"):
             params.setdefault("seed", seed)
         if self.config.device and _accepts(factory, "device"):
@@ -246,6 +263,7 @@ class Runner:
         base = {
             "method": name, "params": params, "train": job.train_dataset, "fold": job.fold,
             "seed": seed, "job": job_key, "n_train": len(job.train),
+            "budget": self.budget if METHODS.get(name).budgets else None,
         }
         try:
             method: Method = METHODS.create(name, **params)

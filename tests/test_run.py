@@ -178,3 +178,17 @@ def test_report_merges_several_run_directories(tmp_path, capsys):
     assert readme.count("`ferbench run --plugins") == 2
     assert main(["report", str(tmp_path / "nothing-here")]) == 2
     assert "holds no results" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setting, problem", [("svm.bogus=1", "unexpected keyword"),
+                                              ("svm.C=-1", "C must be > 0")])
+def test_bad_method_parameter_stops_before_any_data_is_read(tmp_path, capsys, setting, problem):
+    started = time.perf_counter()
+    code = main(["run", "--methods", "knn,svm", "--datasets", "fer2013", "--set", setting,
+                 "--data-root", str(tmp_path / "no-data-here"), "--out", str(tmp_path / "r")])
+    error = capsys.readouterr().err
+    assert code == 2 and time.perf_counter() - started < 10
+    assert problem in error and "method 'svm'" in error
+    assert "Its parameters (defaults): C=10.0" in error and "features='hog'" in error
+    assert "not found under data root" not in error
+    assert not (tmp_path / "r").exists()

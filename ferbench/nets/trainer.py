@@ -284,6 +284,7 @@ class _Run:
         )
         best_state = None
         images_seen = 0
+        fit_started = time.perf_counter()
         for epoch in range(1, config.epochs + 1):
             started = time.perf_counter()
             loss_sum, steps, out_of_time = self._epoch(
@@ -311,6 +312,8 @@ class _Run:
                     best_state = copy.deepcopy(model.state_dict())
             report.history.append(record)
             self._log(record, report, improved)
+            if epoch == 1 and config.epochs > 1:
+                self._log_estimate(time.perf_counter() - fit_started)
             if out_of_time:
                 report.stopped_by = "time_budget"
                 break
@@ -389,6 +392,20 @@ class _Run:
         bar = "#" * filled + "." * (width - filled)
         print(f"\r[{self.trainer.label}] [{bar}] {step}/{steps}", end="", file=sys.stderr,
               flush=True)
+
+    def _log_estimate(self, first_epoch_seconds: float) -> None:
+        """Before a long fit goes on: its expected length, measured on the first epoch."""
+        if not self.config.verbose:
+            return
+        total = first_epoch_seconds * self.config.epochs
+        line = (
+            f"[{self.trainer.label}] estimated training time {total / 60:.1f} min "
+            f"({self.config.epochs} epochs at {first_epoch_seconds:.1f} s, from epoch 1)"
+        )
+        if self.config.max_minutes is not None and total > 60 * self.config.max_minutes:
+            line += (f"; the max_minutes={self.config.max_minutes:g} cap will stop it after "
+                     f"about {60 * self.config.max_minutes / first_epoch_seconds:.0f} epochs")
+        print(line, file=sys.stderr, flush=True)
 
     def _log(self, record: dict[str, float], report: TrainReport, improved: bool) -> None:
         if not self.config.verbose:

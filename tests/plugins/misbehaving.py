@@ -20,7 +20,8 @@ class Explode(Method):
 
 
 @register_method("sleepy", summary="majority class after a pause (tests kill and resume)",
-                 in_default_run=False)
+                 in_default_run=False,
+                 budgets={"quick": {"delay": 0.01}, "standard": {"delay": 0.02}, "full": {}})
 class Sleepy(Method):
     input_spec = InputSpec(size=(24, 24))
 
