@@ -42,7 +42,7 @@ STANDARD = {"augment": "full", "label_smoothing": 0.1, "tta": True, "monitor": "
     },
     budgets={
         "quick": {},
-        "standard": {**STANDARD, "width": 16, "blocks": 4, "epochs": 20},
+        "standard": {**STANDARD, "width": 16, "blocks": 4, "epochs": 16},
         "full": {"width": 32, "blocks": 4, "epochs": 100, "batch_size": 128, "optimizer": "sgd",
                  "lr": 0.01, "augment": "full", "label_smoothing": 0.1, "tta": True,
                  "monitor": "accuracy", "max_minutes": None},
@@ -104,7 +104,7 @@ def cnn(
     },
     budgets={
         "quick": {},
-        "standard": {**STANDARD, "width": 8, "epochs": 15},
+        "standard": {**STANDARD, "width": 8, "epochs": 12},
         "full": {"width": 64, "epochs": 250, "batch_size": 128, "optimizer": "sgd", "lr": 0.01,
                  "weight_decay": 5e-4, "augment": "full", "tta": True, "monitor": "accuracy",
                  "max_minutes": None},
