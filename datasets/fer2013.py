@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ferbench import DataContext, Dataset, LabelMap, Splits, emotion_index, register_dataset
+from ferbench import DataContext, Dataset, Splits, emotion_index, register_dataset
 from ferbench.data import (
+    FER2013_CODES,
     Problems,
     SampleList,
     Samples,
@@ -30,9 +31,7 @@ from ferbench.data import (
     unknown_code,
 )
 
-CODES = LabelMap("fer2013", {0: "anger", 1: "disgust", 2: "fear", 3: "happiness",
-                             4: "sadness", 5: "surprise", 6: "neutral"})
-"""The CSV's emotion codes: 0 Angry, 1 Disgust, 2 Fear, 3 Happy, 4 Sad, 5 Surprise, 6 Neutral."""
+CODES = FER2013_CODES
 
 FOLDER_CLASSES = {name: emotion_index(name)
                   for name in ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")}

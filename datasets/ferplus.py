@@ -14,6 +14,13 @@ dropped as outliers, and an emotion needs more than half of the remaining votes.
 ``vote="plurality"``: the most-voted emotion, ties dropped. Either way an image whose
 winner is ``unknown`` or ``NF`` (not a face), or that has no winner, is excluded; the count
 is in provenance as ``excluded_by_vote``. Sample ids are FER2013's ``row<N>``.
+
+Joining by position silently gives every image another image's votes when fer2013.csv is
+not Kaggle's original file in its original row order (re-packagings rebuilt from the image
+folders keep the split blocks but not the order inside them). So the join is checked: on
+rows whose FER+ majority is one of FER2013's seven emotions, FER2013's own label must agree
+with it clearly more often than chance (:func:`pairing_check`); otherwise loading stops.
+``check_pairing=False`` skips the check (recorded in provenance).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from ferbench import (
     register_dataset,
 )
 from ferbench.data import (
+    FER2013_CODES,
     Problems,
     Samples,
     describe,
@@ -53,6 +61,15 @@ USAGE_PARTS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 VOTES = ("majority", "plurality")
 LABELS_FILE = "ferplus/fer2013new.csv"
 IMAGES_FILE = "fer2013/fer2013.csv"
+PAIRING_MARGIN = 0.20
+"""A true pairing must beat chance agreement by this much. Measured on the real files
+(35,887 rows): a fer2013.csv rebuilt from the image-folder release (split blocks in place,
+order inside them lost) agrees with the FER+ majority on 0.173–0.181 of the decided rows of
+each split, against a chance level of 0.17–0.18 and 0.158–0.176 for random shuffles; on the
+original pairing the two label sets are the same faces labelled twice, and FER+ was made to
+correct a minority of FER2013's labels."""
+PAIRING_MIN_ROWS = 50
+"""Below this many comparable rows the check cannot tell a pairing from chance; skipped."""
 
 
 @register_dataset(
@@ -66,10 +83,12 @@ class FerPlus(Dataset):
 
     name = "ferplus"
 
-    def __init__(self, vote: str = "majority"):
+    def __init__(self, vote: str = "majority", check_pairing: bool = True):
         if vote not in VOTES:
             raise ValueError(f"ferplus: vote must be one of {', '.join(VOTES)}, got {vote!r}")
-        self.vote = vote
+        if not isinstance(check_pairing, bool):
+            raise ValueError(f"ferplus: check_pairing must be true or false, got {check_pairing!r}")
+        self.vote, self.check_pairing = vote, check_pairing
 
     def locate(self, ctx: DataContext) -> str:
         root = ctx.data_root
@@ -87,8 +106,9 @@ class FerPlus(Dataset):
         variant = self.locate(ctx)
         labels_file, images_file = ctx.data_root / LABELS_FILE, ctx.data_root / IMAGES_FILE
         samples = load_cached(ctx.cache_dir, self.name, variant, [labels_file, images_file],
-                              {"vote": self.vote},
-                              lambda: decode(labels_file, images_file, self.vote, self.name))
+                              {"vote": self.vote, "check_pairing": self.check_pairing},
+                              lambda: decode(labels_file, images_file, self.vote, self.name,
+                                             self.check_pairing))
         provenance = {"variant": variant, "source": f"{labels_file} + {images_file}"}
         return to_splits(samples, ctx, self.name, provenance)
 
@@ -148,7 +168,42 @@ def vote_labels(votes: np.ndarray, vote: str) -> tuple[np.ndarray, np.ndarray]:
     return labels, decided
 
 
-def decode(labels_file: Path, images_file: Path, vote: str, dataset: str) -> Samples:
+def pairing_check(fer2013_labels: np.ndarray, ferplus_labels: np.ndarray) -> dict[str, float]:
+    """How often FER2013's label equals the FER+ label, and how often it would by chance.
+
+    Only rows whose FER+ label is one of FER2013's seven emotions count. Chance is
+    ``sum_c p_fer2013(c) * p_ferplus(c)``: the agreement of two independent labelings with
+    these class frequencies, which is what a row-order mismatch produces.
+    """
+    comparable = np.isin(ferplus_labels, list(FER2013_CODES.codes.values()))
+    ours, theirs = fer2013_labels[comparable], ferplus_labels[comparable]
+    if len(ours) == 0:
+        return {"pairing_rows": 0, "pairing_agreement": float("nan"),
+                "pairing_chance": float("nan")}
+    classes = np.union1d(ours, theirs)
+    chance = sum(np.mean(ours == c) * np.mean(theirs == c) for c in classes)
+    return {"pairing_rows": int(len(ours)), "pairing_agreement": float(np.mean(ours == theirs)),
+            "pairing_chance": float(chance)}
+
+
+def _refuse_mismatched_pairing(facts: dict[str, float], labels_file: Path,
+                               images_file: Path, dataset: str) -> None:
+    agreement, chance = facts["pairing_agreement"], facts["pairing_chance"]
+    if facts["pairing_rows"] < PAIRING_MIN_ROWS or agreement >= chance + PAIRING_MARGIN:
+        return
+    raise DatasetFormatError(
+        f"dataset {dataset!r}: {images_file} and {labels_file} do not belong together row by "
+        f"row: FER2013's labels agree with the FER+ majority on {agreement:.3f} of "
+        f"{facts['pairing_rows']} rows, about chance ({chance:.3f}); a true pairing agrees "
+        f"far more often. FER+ labels rows by position, so fer2013.csv must be Kaggle's "
+        f"original file in its original row order (not one rebuilt from the image-folder "
+        f"release) and fer2013new.csv the FER+ file made for it. Use the original files, or "
+        f"--set {dataset}.check_pairing=false if you are sure of the pairing"
+    )
+
+
+def decode(labels_file: Path, images_file: Path, vote: str, dataset: str,
+           check_pairing: bool = True) -> Samples:
     """FER2013 rows joined with their FER+ votes by row number; undecided rows excluded."""
     problems = Problems(dataset)
     table = read_fer2013_csv(images_file, problems)
@@ -168,6 +223,11 @@ def decode(labels_file: Path, images_file: Path, vote: str, dataset: str) -> Sam
                      f"({usage!r})")
     position, rows = position[agree], rows[agree]
     labels, decided = vote_labels(votes.votes[rows], vote)
+    known = np.isin(table.codes[position], list(FER2013_CODES.codes))
+    pairing = pairing_check(FER2013_CODES.to_canonical_array(table.codes[position[known]]),
+                            labels[known])
+    if check_pairing:
+        _refuse_mismatched_pairing(pairing, labels_file, images_file, dataset)
     kept = rows[decided]
     parts = np.empty(len(kept), dtype="<U5")
     for usage, part in USAGE_PARTS.items():
@@ -179,5 +239,6 @@ def decode(labels_file: Path, images_file: Path, vote: str, dataset: str) -> Sam
         ids=np.char.add("row", kept.astype(str)),
         parts=parts,
         problems=problems,
-        facts={"vote": vote, "excluded_by_vote": int((~decided).sum())},
+        facts={"vote": vote, "excluded_by_vote": int((~decided).sum()),
+               "pairing_checked": check_pairing, **pairing},
     )

@@ -12,6 +12,7 @@ from ferbench.data import Problems
 from tests.fixtures_datasets import (
     context,
     dataset,
+    fer2013_line,
     fer2013_lines,
     pixels_of,
     write_fer2013_csv,
@@ -122,3 +123,53 @@ def test_real_fer2013new_votes(shared_data):
                         for usage in ("Training", "PublicTest", "PrivateTest")}
     assert counts["majority"] == {"Training": 25_060, "PublicTest": 3_199, "PrivateTest": 3_153}
     assert counts["plurality"] == {"Training": 26_940, "PublicTest": 3_396, "PrivateTest": 3_376}
+
+
+# FER+ vote columns in the order of FER2013's codes 0..6 (anger … neutral).
+FERPLUS_COLUMN_OF_CODE = [4, 5, 6, 1, 3, 2, 0]
+
+
+def write_consistent_pair(ctx, rows=140, relabelled=0.25, seed=0):
+    """A pairing like the real one: FER+ relabels a minority of FER2013's faces."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 7, size=rows)
+    usages = ["Training"] * (rows - 40) + ["PublicTest"] * 20 + ["PrivateTest"] * 20
+    lines = [fer2013_line(row, int(code), usage)
+             for row, (code, usage) in enumerate(zip(codes, usages))]
+    write_fer2013_csv(ctx.data_root, lines)
+    votes = []
+    for row, (code, usage) in enumerate(zip(codes, usages)):
+        counts = [0] * 10
+        winner = rng.integers(0, 7) if rng.random() < relabelled else code
+        counts[FERPLUS_COLUMN_OF_CODE[winner]] = 8
+        counts[8] = 2
+        votes.append((usage, f"fer{row:07d}.png", counts))
+    write_ferplus_csv(ctx.data_root, votes)
+    return lines
+
+
+def test_a_consistent_pairing_loads_and_records_its_agreement(tmp_path):
+    ctx = context(tmp_path)
+    write_consistent_pair(ctx)
+    train = dataset("ferplus").load(ctx).train
+    facts = train.provenance
+    assert facts["pairing_checked"] is True and facts["pairing_rows"] == 140
+    assert facts["pairing_agreement"] > facts["pairing_chance"] + 0.5
+
+
+def test_a_reordered_fer2013_csv_is_refused_with_the_fix(tmp_path):
+    ctx = context(tmp_path)
+    lines = write_consistent_pair(ctx)
+    training = lines[:100]
+    shuffled = [training[i] for i in np.random.default_rng(1).permutation(100)] + lines[100:]
+    images_file = write_fer2013_csv(ctx.data_root, shuffled)
+    with pytest.raises(DatasetFormatError) as raised:
+        dataset("ferplus").load(ctx)
+    message = str(raised.value)
+    assert f"{images_file} and {ctx.data_root / 'ferplus' / 'fer2013new.csv'}" in message
+    assert "do not belong together row by row" in message
+    assert "original file in its original row order" in message
+    assert "ferplus.check_pairing=false" in message
+    unchecked = dataset("ferplus", check_pairing=False).load(ctx).train.provenance
+    assert unchecked["pairing_checked"] is False and unchecked["pairing_agreement"] < 0.5
+

@@ -8,7 +8,7 @@ one problem policy (raise, or skip and record with ``ctx.skip_bad``).
 
 from ferbench.data.cache import load_cached, source_fingerprint
 from ferbench.data.faces import DETECTORS, FaceCropper, resolve_detector
-from ferbench.data.fer2013csv import Fer2013Rows, read_fer2013_csv
+from ferbench.data.fer2013csv import FER2013_CODES, Fer2013Rows, read_fer2013_csv
 from ferbench.data.images import ImageProblem, class_folders, list_files, read_image
 from ferbench.data.layout import describe, exists, find_layout
 from ferbench.data.problems import Problems, unknown_code
@@ -17,6 +17,7 @@ from ferbench.data.splits import stratified_holdout, to_splits
 
 __all__ = [
     "DETECTORS",
+    "FER2013_CODES",
     "FaceCropper",
     "Fer2013Rows",
     "ImageProblem",

@@ -25,6 +25,7 @@ import numpy as np
 
 from ferbench.data.problems import Problems
 from ferbench.dataset import DatasetFormatError
+from ferbench.labels import LabelMap
 
 SIDE = 48
 PIXELS = SIDE * SIDE
@@ -34,6 +35,11 @@ BLOCK_BYTES = 1 << 19
 """Bytes tokenised per numpy pass: small enough to stay in cache, large enough to amortise."""
 
 _NEWLINE, _SPACE, _COMMA, _ZERO = b"\n ,0"
+
+
+FER2013_CODES = LabelMap("fer2013", {0: "anger", 1: "disgust", 2: "fear", 3: "happiness",
+                                     4: "sadness", 5: "surprise", 6: "neutral"})
+"""The CSV's emotion codes: 0 Angry, 1 Disgust, 2 Fear, 3 Happy, 4 Sad, 5 Surprise, 6 Neutral."""
 
 
 @dataclass(frozen=True)
