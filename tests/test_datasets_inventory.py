@@ -27,8 +27,8 @@ def test_inventory_shows_found_counts_and_what_is_missing_where(tmp_path):
     rows = {cells[1].strip(): [c.strip() for c in cells[2:-1]]
             for cells in (line.split("|") for line in report.splitlines())
             if len(cells) > 2 and cells[1].strip() in {"fer2013", "ckplus", "rafdb", "ferplus"}}
-    assert rows["fer2013"][:5] == ["found", "csv", "14", "7", "7"]
-    assert rows["ckplus"][:5] == ["found", "ck+48", "3", "—", "— (10-fold by subject)"]
+    assert rows["fer2013"][:6] == ["found", "csv", "14", "7", "7", "28"]
+    assert rows["ckplus"][:6] == ["found", "ck+48", "3", "—", "— (10-fold by subject)", "3"]
     assert rows["rafdb"][0] == "missing" and rows["ferplus"][0] == "missing"
     assert re.search(r"\| train +\| +2 +\| +2 +\| +2 +\| +2 +\| +2 +\| +2 +\| +2 +\| +14 +\|",
                      report)

@@ -28,9 +28,10 @@ def inventory_report(names: list[str], ctx: DataContext) -> str:
     rows, sections = [], []
     for name in names:
         status, variant, splits, detail = _inspect(name, ctx)
-        counts: list[object] = ["", "", ""]
+        counts: list[object] = ["", "", "", ""]
         if splits is not None:
-            counts = [len(splits.train), _size(splits.val), _size(splits.test)]
+            total = sum(len(faces) for faces in splits.parts().values())
+            counts = [len(splits.train), _size(splits.val), _size(splits.test), total]
             if splits.test is None:
                 counts[2] = f"— ({splits.kfold}-fold by subject)"
             sections.append(_class_table(name, variant, splits))
@@ -39,7 +40,7 @@ def inventory_report(names: list[str], ctx: DataContext) -> str:
         skipped = splits.train.provenance.get("skipped", 0) if splits is not None else 0
         note = f"{skipped} bad samples skipped" if skipped else ("see below" if detail else "")
         rows.append([name, status, variant, *counts, note])
-    header = ["dataset", "status", "variant", "train", "val", "test", "notes"]
+    header = ["dataset", "status", "variant", "train", "val", "test", "total", "notes"]
     summary = tabulate(rows, header, tablefmt="github")
     return "\n\n".join([f"Data root: `{ctx.data_root}`", summary, *sections]) + "\n"
 
