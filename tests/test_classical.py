@@ -56,9 +56,9 @@ def test_hog_is_extracted_once_per_split_and_shared_by_classifiers_and_runs(tmp_
             "within", "--cache-dir", str(tmp_path / "cache"), "--reports", str(tmp_path / "rep")]
     assert main([*base, "--methods", "svm,knn,rf,xgboost", "--out", str(tmp_path / "a")]) == 0
     hog = {key: n for key, n in features.EXTRACTIONS.items() if key.startswith("hog")}
-    assert list(hog.values()) == [3]  # train, val and test of toy-a, once each
+    assert list(hog.values()) == [4, 4]  # both scales: train, its mirror, val, test, once each
     assert main([*base, "--methods", "svm,knn", "--out", str(tmp_path / "b")]) == 0
-    assert sum(n for k, n in features.EXTRACTIONS.items() if k.startswith("hog")) == 3
+    assert sum(n for k, n in features.EXTRACTIONS.items() if k.startswith("hog")) == 8
 
 
 def test_hog_plus_landmarks_end_to_end_names_the_features(tmp_path):
@@ -79,3 +79,25 @@ def test_hog_plus_landmarks_end_to_end_names_the_features(tmp_path):
     leaderboard = (tmp_path / "rep" / "run" / "README.md").read_text()
     assert "| hog+landmarks" in leaderboard and "| landmarks" in leaderboard
     assert f"svm on synth-fer: detector box {boxes['detector_box']}" in leaderboard
+
+
+def test_small_training_sets_are_mirrored_unless_told_otherwise(monkeypatch):
+    import sys
+
+    from ferbench import create_method
+
+    classical = sys.modules[type(create_method("knn")).__module__]
+    train = toy_faces((0, 3, 4), 10)
+    fitted_rows = []
+    for mirror, expected in (("auto", True), (False, False)):
+        knn = create_method("knn", mirror=mirror, k=1)
+        knn.fit(features.prepare(train, knn.input_spec))
+        fitted_rows.append(knn.estimator_[-1].n_samples_fit_)
+        assert knn.describe()["mirrored_training_faces"] is expected
+    assert fitted_rows == [60, 30]
+    monkeypatch.setattr(classical, "MIRROR_LIMIT", 29)
+    knn = create_method("knn")
+    assert knn.fit(features.prepare(train, knn.input_spec)).describe()[
+        "mirrored_training_faces"] is False
+    with pytest.raises(ValueError, match="mirror must be auto, true or false, got 'yes'"):
+        create_method("svm", mirror="yes")
