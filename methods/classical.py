@@ -236,9 +236,13 @@ class SVM(FeatureClassifier):
 
 @register_method("knn", details={"default features": "hog"})
 class KNN(FeatureClassifier):
-    """k-nearest neighbours (distance-weighted) on PCA-reduced, standardised features."""
+    """k-nearest neighbours (distance-weighted) on PCA-reduced, standardised features.
 
-    def __init__(self, k: int = 7, pca_components: int | float = 0.95, features: str = "hog",
+    PCA to 200 components and k=7: best on FER2013's PublicTest among 50/100/200/95 %-variance
+    components and k in 5/7/15/30 (0.516; 95 % variance kept 1,211 components and 0.495).
+    """
+
+    def __init__(self, k: int = 7, pca_components: int | float = 200, features: str = "hog",
                  mirror: bool | str = "auto", image_size: int = 48, seed: int = 0):
         if not isinstance(k, int) or k < 1:
             raise ValueError(f"knn: k must be a positive int, got {k!r}")
