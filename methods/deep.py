@@ -104,7 +104,7 @@ def cnn(
     },
     budgets={
         "quick": {},
-        "standard": {**STANDARD, "width": 8, "epochs": 12},
+        "standard": {**STANDARD, "width": 8, "epochs": 16},
         "full": {"width": 64, "epochs": 250, "batch_size": 128, "optimizer": "sgd", "lr": 0.01,
                  "weight_decay": 5e-4, "augment": "full", "tta": True, "monitor": "accuracy",
                  "max_minutes": None},
