@@ -369,3 +369,22 @@ def test_diverging_loss_fails_the_fit_with_a_clear_error():
     faces = toy_faces((0, 3, 4), 8, size=48)
     with pytest.raises(FloatingPointError, match="training loss became nan"):
         method.fit(faces)
+
+
+@pytest.mark.parametrize("name", ["cnn", "seresnet"])
+def test_every_budget_preset_builds_and_the_full_recipe_trains_a_few_batches(name, capsys):
+    """The GPU recipe is not verified for accuracy here, only that it runs as written."""
+    from ferbench.registry import METHODS, load_plugins
+
+    load_plugins()
+    entry = METHODS.get(name)
+    assert set(entry.budgets) == {"quick", "standard", "full"}
+    assert "full reference" in entry.details
+    for budget in entry.budgets:
+        create_method(name, **entry.params_for(budget, {}))
+    smoke = entry.params_for("full", {"epochs": 2, "device": "cpu"})
+    method = create_method(name, **smoke)
+    train, val = toy_faces((0, 3, 4), 12), toy_faces((0, 3, 4), 4, seed=1)
+    method.fit(train, val)
+    assert method.predict_proba(val).shape == (len(val), 3)
+    assert "estimated training time" in capsys.readouterr().err
