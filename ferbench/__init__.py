@@ -22,6 +22,7 @@ from ferbench.registry import (
     register_dataset,
     register_method,
 )
+from ferbench.saved import ModelFileError, SavedModel, load_model
 
 __version__ = "0.1.0"
 
@@ -36,13 +37,16 @@ __all__ = [
     "InputSpec",
     "LabelMap",
     "Method",
+    "ModelFileError",
     "PluginError",
+    "SavedModel",
     "Splits",
     "create_dataset",
     "create_method",
     "emotion_index",
     "list_datasets",
     "list_methods",
+    "load_model",
     "register_dataset",
     "register_method",
 ]

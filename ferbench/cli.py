@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="device for methods that take one (deep methods)")
     run.add_argument("--jobs", type=int, default=1, metavar="N",
                      help="run independent jobs in N worker processes (default 1)")
+    run.add_argument("--no-save-models", dest="save_models", action="store_false",
+                     help="do not keep fitted models in RUN_DIR/models (kept by default)")
     run.add_argument("--out", type=Path, default=Path("runs/default"), metavar="DIR",
                      help="run directory holding the results store (default: runs/default)")
     run.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
@@ -168,6 +170,7 @@ def command_run(args: argparse.Namespace) -> int:
         folds=args.folds,
         device=args.device,
         jobs=args.jobs,
+        save_models=args.save_models,
         budget=args.budget,
         command=shlex.join(["ferbench", *args.argv]),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -74,6 +75,20 @@ class Method(ABC):
     def predict(self, faces: FaceSet) -> np.ndarray:
         """Canonical labels: the most probable of ``classes_`` for each face."""
         return self.classes_[np.argmax(self.predict_proba(faces), axis=1)]
+
+    def save(self, directory: Path) -> None:
+        """Write the fitted state into the existing, empty ``directory``, in formats that load
+        without running code from the file (safetensors, JSON, skops with trusted types).
+
+        Optional: a plugin without it benchmarks as usual, only its fitted model is not
+        kept. The harness adds the manifest (parameters, classes, checksums) itself.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement save()")
+
+    def load(self, directory: Path) -> None:
+        """Restore what :meth:`save` wrote, into a method built with the same parameters
+        (``classes_`` is already set from the manifest)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement load()")
 
     def describe(self) -> dict[str, Any]:
         """Facts about the fitted method worth storing with its results (features, budget…)."""

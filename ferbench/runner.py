@@ -32,6 +32,7 @@ from ferbench.labels import EMOTIONS
 from ferbench.method import InputSpec, Method
 from ferbench.protocols import PROTOCOLS, Job, Target, plan_jobs
 from ferbench.registry import DATASETS, METHODS, UnknownNameError, load_plugins
+from ferbench.saved import can_save, save_model
 from ferbench.store import ResultStore
 
 Progress = Callable[[str], None]
@@ -56,6 +57,7 @@ class RunConfig:
     device: str | None = None
     jobs: int = 1
     budget: str = AUTO
+    save_models: bool = True
     command: str = ""
 
 
@@ -276,6 +278,8 @@ class Runner:
             self._fail(pending, base, error, f"{prefix}: fit failed", summary)
             return
         base.update(fit_seconds=fit_seconds, method_info=method.describe())
+        if self.config.save_models:
+            base.update(self._save(method, name, params, job, job_key, seed, prefix))
         scores = []
         for cid, target in pending.items():
             try:
@@ -287,6 +291,25 @@ class Runner:
             summary.computed += 1
             scores.append(f"{target.dataset} {record['metrics']['accuracy']:.3f}")
         self.progress(f"{prefix}: fit {fit_seconds:.1f}s, accuracy {', '.join(scores)}")
+
+    def _save(self, method: Method, name: str, params: dict[str, Any], job: Job, job_key: str,
+              seed: int, prefix: str) -> dict[str, str]:
+        """Keep the fitted model under ``RUN_DIR/models``; a model that cannot be saved is
+        reported in its records and never costs the scores."""
+        if not can_save(method):
+            return {"model_error": f"{name} does not implement save()"}
+        fold = f"fold{job.fold}" if job.fold is not None else "split"
+        folder = Path("models") / f"{name}__{job.train_dataset}__{fold}__s{seed}__{job_key}"
+        training = {"dataset": job.train_dataset, "fold": job.fold, "seed": seed,
+                    "n": len(job.train), "fingerprint": job.train.fingerprint,
+                    "job": job_key}
+        try:
+            save_model(method, name, params, self.config.run_dir / folder, training)
+        except Exception as error:
+            text = f"{type(error).__name__}: {error}"
+            self.progress(f"{prefix}: model not saved ({text}); scoring goes on")
+            return {"model_error": text}
+        return {"model": folder.as_posix()}
 
     def _score(self, method: Method, target: Target, base: dict[str, Any]) -> dict[str, Any]:
         train_classes = np.asarray(method.classes_)

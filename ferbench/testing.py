@@ -18,6 +18,7 @@ from ferbench import features
 from ferbench.faceset import FaceSet
 from ferbench.method import Method
 from ferbench.registry import create_method
+from ferbench.saved import can_save
 
 TRAIN_CLASSES = (0, 3, 4, 6)
 """anger, happiness, sadness, neutral: the classes the check trains on."""
@@ -92,7 +93,8 @@ def check_method(
     rows are non-negative and sum to 1; ``predict`` returns (N,) integer labels drawn only from
     the training classes and agrees with the argmax of the scores, also for a class never seen
     in training; fitting works without a validation set; a single face can be predicted; the
-    inputs are not modified; the same seed gives the same predictions.
+    inputs are not modified; the same seed gives the same predictions; a method that
+    implements ``save`` reloads into a fresh instance with the same scores.
     """
     name = name_or_factory if isinstance(name_or_factory, str) else repr(name_or_factory)
     train = toy_faces(TRAIN_CLASSES, per_class, rgb=rgb, seed=1)
@@ -156,4 +158,24 @@ def check_method(
             _fail(name, "the same seed must give the same scores",
                   f"max difference {np.abs(proba - proba_again).max()}")
         passed.append("same seed, same predictions")
+
+        if can_save(method):
+            _check_reload(name, method, _build(name_or_factory, params),
+                          features.prepare(test, method.input_spec, cache), proba)
+            passed.append("saved and reloaded, same scores")
     return passed
+
+
+def _check_reload(name: str, fitted: Method, fresh: Method, test: FaceSet,
+                  proba: np.ndarray) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        fitted.save(Path(folder))
+        fresh.classes_ = fitted.classes_
+        fresh.load(Path(folder))
+    reloaded = np.asarray(fresh.predict_proba(test))
+    if reloaded.shape != proba.shape:
+        _fail(name, "a saved model must reload with the same scores",
+              f"got shape {reloaded.shape}, expected {proba.shape}")
+    if not np.allclose(reloaded, proba, atol=1e-6):
+        _fail(name, "a saved model must reload with the same scores",
+              f"max difference {np.abs(reloaded - proba).max()}")

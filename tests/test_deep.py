@@ -276,6 +276,22 @@ def test_resnet50_loads_local_weights_and_freezes_the_backbone(tmp_path):
     assert method.describe()["normalization"] == "imagenet"
 
 
+def test_fine_tuned_model_reloads_without_the_weights_it_started_from(tmp_path):
+    from ferbench import load_model
+    from ferbench.saved import save_model
+
+    weights = resnet50_file(tmp_path)
+    params = {"weights": str(weights), "freeze": "head", "input_size": 32, "epochs": 1,
+              "batch_size": 8, "verbose": False}
+    method = create_method("resnet50", **params).fit(toy_faces(CLASSES, 3, seed=1, rgb=True))
+    save_model(method, "resnet50", params, tmp_path / "model", training={"dataset": "toy"})
+    weights.unlink()
+    test = toy_faces(CLASSES, 2, seed=2, rgb=True, split="test")
+    reloaded = load_model(tmp_path / "model").predict_faces(list(test.images))
+    np.testing.assert_allclose(reloaded.drop(columns="label").to_numpy(),
+                               method.predict_proba(test), atol=1e-6)
+
+
 @pytest.mark.parametrize("name,architecture", [("resnet50", "resnet50"), ("vgg19", "vgg19_bn")])
 def test_offline_imagenet_weights_error_names_the_cache_file(
     name, architecture, tmp_path, monkeypatch

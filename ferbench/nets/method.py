@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,10 +14,12 @@ from torch import nn
 from ferbench.faceset import FaceSet
 from ferbench.method import InputSpec, Method
 from ferbench.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
-from ferbench.nets.config import TrainConfig, check_int
+from ferbench.nets.config import TrainConfig, check_int, resolve_device
 from ferbench.nets.trainer import Trainer, TrainReport, seeded
 
 COLORS = ("gray", "rgb")
+WEIGHTS_FILE = "weights.safetensors"
+NETWORK_FILE = "network.json"
 NORMALIZATIONS = ("dataset", "imagenet")
 
 
@@ -105,6 +109,30 @@ class NetMethod(Method):
         if self.model is None or self.trainer is None:
             raise RuntimeError(f"method {self.name or type(self).__name__}: call fit() first")
         return self.trainer.predict_proba(self.model, _images(self._view(faces)))
+
+    def save(self, directory: Path) -> None:
+        """The whole network's state (its input standardisation included) as safetensors."""
+        from safetensors.torch import save_file
+
+        if self.model is None:
+            raise RuntimeError(f"method {self.name or type(self).__name__}: call fit() first")
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        save_file(state, str(directory / WEIGHTS_FILE))
+        (directory / NETWORK_FILE).write_text(json.dumps({"num_classes": len(self.classes_)}))
+
+    def load(self, directory: Path) -> None:
+        from safetensors.torch import load_file
+
+        num_classes = json.loads((directory / NETWORK_FILE).read_text())["num_classes"]
+        if num_classes != len(self.classes_):
+            raise ValueError(f"{directory / NETWORK_FILE}: {num_classes} outputs for "
+                             f"{len(self.classes_)} classes")
+        depth = channels(self.input_spec.color)
+        model = nn.Sequential(Standardize([0.0] * depth, [1.0] * depth),
+                              self.build(num_classes=num_classes))
+        model.load_state_dict(load_file(str(directory / WEIGHTS_FILE)), strict=True)
+        self.model = model.to(resolve_device(self.config.device)).eval()
+        self.trainer = Trainer(self.config, label=self.name or type(self).__name__)
 
     def describe(self) -> dict[str, Any]:
         facts: dict[str, Any] = {**self.facts, "normalization": self.normalization}
