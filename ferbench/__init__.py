@@ -13,6 +13,7 @@ from ferbench.dataset import (
 from ferbench.faceset import FaceSet
 from ferbench.labels import EMOTIONS, LabelMap, emotion_index
 from ferbench.method import FeatureSpec, InputSpec, Method
+from ferbench.prediction import predict
 from ferbench.registry import (
     PluginError,
     create_dataset,
@@ -47,6 +48,7 @@ __all__ = [
     "list_datasets",
     "list_methods",
     "load_model",
+    "predict",
     "register_dataset",
     "register_method",
 ]

@@ -1,4 +1,4 @@
-"""The ``ferbench`` command line: run, list, report, datasets."""
+"""The ``ferbench`` command line: run, list, report, datasets, predict."""
 
 from __future__ import annotations
 
@@ -144,6 +144,22 @@ def build_parser() -> argparse.ArgumentParser:
                           help="check NAME for duplicate images across splits and fold leaks")
     _add_data(datasets)
     _add_common(datasets)
+
+    predict = commands.add_parser(
+        "predict", help="classify the faces in photos with a run's saved model",
+        description="Detect every face (dlib), align it by the eyes, and classify it with a "
+                    "model a run saved. Prints a table; the exit code is 1 when a file could "
+                    "not be read.")
+    predict.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                         help="image files or folders (searched recursively)")
+    predict.add_argument("--run", type=Path, required=True, metavar="DIR",
+                         help="run directory whose saved models to use")
+    predict.add_argument("--method", help="method (default: best within-dataset accuracy)")
+    predict.add_argument("--train", metavar="DATASET",
+                         help="training dataset (default: the run's largest)")
+    predict.add_argument("--csv", type=Path, metavar="FILE", help="also write the rows as CSV")
+    predict.add_argument("--json", type=Path, metavar="FILE", help="also write them as JSON")
+    _add_common(predict)
     return parser
 
 
@@ -227,11 +243,40 @@ def command_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_predict(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from ferbench.prediction import NO_FACE, choose_model, predict_frame
+    from ferbench.saved import load_model
+
+    choice = choose_model(args.run, args.method, args.train)
+    print(f"model: {choice.method} trained on {choice.train} ({choice.reason}); {choice.path}",
+          file=sys.stderr)
+    model = load_model(choice.path)
+    frame = predict_frame(model, args.paths, progress=True)
+    if args.csv:
+        frame.to_csv(args.csv, index=False)
+    if args.json:
+        frame.to_json(args.json, orient="records", indent=1)
+    top = frame[model.classes].max(axis=1)
+    shown = [[row.path, "" if row.error else int(row.face),
+              row.error or f"{row.left},{row.top},{row.right},{row.bottom}",
+              row.label if not row.error else "", "" if row.error else f"{score:.2f}"]
+             for row, score in zip(frame.itertuples(), top)]
+    print(tabulate(shown, ["path", "face", "box (l,t,r,b)", "label", "p"]))
+    unreadable = frame["error"].notna() & (frame["error"] != NO_FACE)
+    faces = int(frame["error"].isna().sum())
+    print(f"{faces} face(s) in {frame['path'].nunique()} file(s); {int(unreadable.sum())} "
+          f"file(s) could not be read", file=sys.stderr)
+    return 1 if unreadable.any() else 0
+
+
 COMMANDS = {
     "run": command_run,
     "list": command_list,
     "report": command_report,
     "datasets": command_datasets,
+    "predict": command_predict,
 }
 
 

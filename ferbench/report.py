@@ -255,7 +255,9 @@ class Report:
                 fit = np.mean([r["fit_seconds"] for r in group.ok])
                 predict = np.mean([r["predict_seconds"] for r in group.ok])
                 ended = group.method_info().get("stopped_by", "")
-                rows.append([method, dataset, group.ok[0]["n_train"], f"{fit:.2f}",
+                sizes = sorted({r["n_train"] for r in group.ok})
+                faces = str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
+                rows.append([method, dataset, faces, f"{fit:.2f}",
                              f"{predict:.3f}", ended])
         return _table(rows, ["method", "dataset", "train faces", "fit s", "predict s",
                              "training ended by"])
