@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="training dataset (default: the run's largest)")
     predict.add_argument("--csv", type=Path, metavar="FILE", help="also write the rows as CSV")
     predict.add_argument("--json", type=Path, metavar="FILE", help="also write them as JSON")
+    predict.add_argument("--annotate", type=Path, metavar="DIR",
+                         help="write each photo with its faces' boxes and labels drawn")
+    predict.add_argument("--explain", type=Path, metavar="DIR",
+                         help="write each face's explanation: Grad-CAM for networks, the 68 "
+                              "landmarks for landmark-based methods")
     _add_common(predict)
     return parser
 
@@ -246,14 +251,19 @@ def command_datasets(args: argparse.Namespace) -> int:
 def command_predict(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from ferbench.prediction import NO_FACE, choose_model, predict_frame
+    from ferbench.explain import explanation_kind
+    from ferbench.prediction import NO_FACE, Outputs, choose_model, predict_frame
     from ferbench.saved import load_model
 
     choice = choose_model(args.run, args.method, args.train)
     print(f"model: {choice.method} trained on {choice.train} ({choice.reason}); {choice.path}",
           file=sys.stderr)
     model = load_model(choice.path)
-    frame = predict_frame(model, args.paths, progress=True)
+    if args.explain and explanation_kind(model) is None:
+        print(f"note: {choice.method} uses neither a network nor landmarks; --explain has "
+              f"nothing to draw for it", file=sys.stderr)
+    frame = predict_frame(model, args.paths, progress=True,
+                          outputs=Outputs(annotate=args.annotate, explain=args.explain))
     if args.csv:
         frame.to_csv(args.csv, index=False)
     if args.json:

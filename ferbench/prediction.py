@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from ferbench.photos import UnreadableImage, find_faces, read_photo
+from ferbench.explain import (
+    annotated_photo,
+    explanation_kind,
+    gradcam,
+    heatmap_panel,
+    landmark_panel,
+    save_image,
+)
+from ferbench.photos import DetectedFace, UnreadableImage, find_faces, read_photo
 from ferbench.saved import SavedModel, load_model
 from ferbench.store import ResultStore
 
@@ -73,26 +81,37 @@ def choose_model(run_dir: Path, method: str | None = None, train: str | None = N
                        reason="; ".join(reasons) or "as asked")
 
 
-def image_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given, and every file under a folder whose extension Pillow reads."""
+def image_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(file, its name for outputs): files as given, and every file under a folder whose
+    extension Pillow reads, named by its path inside that folder."""
     from PIL import Image
 
     extensions = {e.lower() for e in Image.registered_extensions()}
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*")
-                              if p.is_file() and p.suffix.lower() in extensions)
+            for file in sorted(p for p in path.rglob("*")
+                               if p.is_file() and p.suffix.lower() in extensions):
+                yield file, Path(path.name) / file.relative_to(path)
         else:
-            yield path
+            yield path, Path(path.name)
 
 
-def predict_files(model: SavedModel, files: Iterable[Path], progress: bool = False
-                  ) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Outputs:
+    """Optional image outputs of a prediction run: annotated photos and explanations."""
+
+    annotate: Path | None = None
+    explain: Path | None = None
+
+
+def predict_files(model: SavedModel, files: Iterable[tuple[Path, Path]], progress: bool = False,
+                  outputs: Outputs = Outputs()) -> list[dict[str, Any]]:
     """One row per face (path, face, box, label, probabilities), one per faceless or
-    unreadable file (path, error)."""
+    unreadable file (path, error); images under ``outputs`` folders when asked."""
     files = list(files)
+    kind = explanation_kind(model) if outputs.explain else None
     rows: list[dict[str, Any]] = []
-    for path in _progress(files, progress):
+    for path, name in _progress(files, progress):
         try:
             photo = read_photo(path)
         except (UnreadableImage, FileNotFoundError) as error:
@@ -103,12 +122,31 @@ def predict_files(model: SavedModel, files: Iterable[Path], progress: bool = Fal
             rows.append({"path": str(path), "face": None, "error": NO_FACE})
             continue
         scores = model.predict_faces([face.crop for face in faces])
+        labels = scores["label"].tolist()
         for index, (face, (_, score)) in enumerate(zip(faces, scores.iterrows())):
             left, top, right, bottom = face.box
             rows.append({"path": str(path), "face": index, "left": left, "top": top,
                          "right": right, "bottom": bottom, "label": score["label"],
                          **{c: float(score[c]) for c in model.classes}, "error": None})
+        if outputs.annotate:
+            save_image(annotated_photo(photo, faces, labels),
+                       outputs.annotate / f"{name}.png")
+        if kind:
+            _explain(model, kind, photo, faces, labels, outputs.explain / name)
     return rows
+
+
+def _explain(model: SavedModel, kind: str, photo: np.ndarray, faces: list[DetectedFace],
+             labels: list[str], stem: Path) -> None:
+    if kind == "gradcam":
+        targets = [model.classes.index(label) for label in labels]
+        heatmaps = gradcam(model, [face.crop for face in faces], targets)
+        panels = [heatmap_panel(f.crop, h, label)
+                  for f, h, label in zip(faces, heatmaps, labels)]
+    else:
+        panels = [landmark_panel(photo, f, label) for f, label in zip(faces, labels)]
+    for index, panel in enumerate(panels):
+        save_image(panel, stem.parent / f"{stem.name}__face{index}.png")
 
 
 def _progress(files: list[Path], enabled: bool) -> Iterable[Path]:
@@ -119,13 +157,13 @@ def _progress(files: list[Path], enabled: bool) -> Iterable[Path]:
     return tqdm(files, unit="photo", file=sys.stderr, disable=not sys.stderr.isatty())
 
 
-def predict_frame(model: SavedModel, paths: Iterable[str | Path], progress: bool = False
-                  ) -> Any:
+def predict_frame(model: SavedModel, paths: Iterable[str | Path], progress: bool = False,
+                  outputs: Outputs = Outputs()) -> Any:
     """:func:`predict_files` over files and folders, as a pandas DataFrame (columns: path,
     face, left, top, right, bottom, label, one probability per class, error)."""
     import pandas as pd
 
-    rows = predict_files(model, image_files(Path(p) for p in paths), progress)
+    rows = predict_files(model, image_files(Path(p) for p in paths), progress, outputs)
     columns = ["path", "face", "left", "top", "right", "bottom", "label", *model.classes,
                "error"]
     return pd.DataFrame(rows, columns=columns)

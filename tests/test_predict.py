@@ -102,3 +102,44 @@ def test_aligned_crop_levels_the_eyes_where_the_training_faces_have_them():
     (row_a, col_a), (row_b, col_b) = (half.mean(axis=0) for half in halves)
     assert abs(row_a - row_b) < 1.5 and abs(row_a - EYES_AT[1] * side) < 1.5
     assert abs((col_a + col_b) / 2 - EYES_AT[0] * side) < 1.5
+
+
+@pytest.fixture(scope="module")
+def explainable_run(tmp_path_factory):
+    """A tiny cnn and a landmark-based svm, both trained on toy-a."""
+    tmp_path = tmp_path_factory.mktemp("explain")
+    args = run_args(tmp_path, "--methods", "cnn,svm", "--protocol", "within",
+                    "--set", "cnn.epochs=1", "--set", "cnn.width=4",
+                    "--set", "svm.features=hog+landmarks")
+    args[args.index("toy-a,toy-b")] = "toy-a"
+    assert main(args) == 0
+    return tmp_path / "runs" / "r"
+
+
+@pytest.mark.parametrize("method", ["cnn", "svm"])
+def test_annotate_and_explain_write_one_image_per_photo_and_per_face(
+        explainable_run, photo_folder, tmp_path, method):
+    annotated, explained = tmp_path / "annotated", tmp_path / "explained"
+    assert main(["predict", str(photo_folder / "face.jpg"), str(photo_folder / "nested"),
+                 "--run", str(explainable_run), "--method", method,
+                 "--annotate", str(annotated), "--explain", str(explained)]) == 0
+    assert sorted(p.relative_to(annotated).as_posix() for p in annotated.rglob("*.png")) == \
+        ["face.jpg.png", "nested/gray.png.png"]
+    assert sorted(p.relative_to(explained).as_posix() for p in explained.rglob("*.png")) == \
+        ["face.jpg__face0.png", "nested/gray.png__face0.png"]
+    panel = Image.open(explained / "face.jpg__face0.png")
+    assert panel.width == (384 if method == "cnn" else 192)  # face + heatmap / landmarks
+    photo = np.asarray(Image.open(annotated / "face.jpg.png").convert("RGB"))
+    assert (photo == (255, 40, 40)).all(axis=-1).sum() > 100  # the box was drawn
+
+
+def test_gradcam_gives_one_normalised_heatmap_per_face_and_target(explainable_run, shared_data):
+    from ferbench.explain import gradcam
+    from ferbench.prediction import choose_model
+    from ferbench.saved import load_model
+
+    model = load_model(choose_model(explainable_run, method="cnn").path)
+    crop = np.asarray(photo_with_face(shared_data))[80:240, 100:260]
+    heatmaps = gradcam(model, [crop, crop[:, ::-1]], targets=[0, 1])
+    assert heatmaps.shape == (2, 48, 48)
+    assert heatmaps.min() >= 0 and np.allclose(heatmaps.max(axis=(1, 2)), 1.0)
