@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-from ferbench import metrics
-from ferbench.labels import EMOTIONS
-
-if TYPE_CHECKING:
-    from ferbench.report import Report
 
 
 def _pyplot():
@@ -24,7 +17,8 @@ def _pyplot():
     return plt
 
 
-def _slug(*parts: str) -> str:
+def slug(*parts: str) -> str:
+    """``parts`` joined by ``__`` with anything unsafe in a file name replaced by ``_``."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "__".join(parts))
 
 
@@ -69,30 +63,3 @@ def cross_figure(matrix: np.ndarray, trains: list[str], tests: list[str], title:
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
-
-
-def draw_all(report: Report, out_dir: Path) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
-    """Draw every picture of a report; return their paths relative to ``out_dir``."""
-    images = out_dir / "img"
-    images.mkdir(parents=True, exist_ok=True)
-    confusion_images: dict[tuple[str, str], str] = {}
-    for dataset in report.within_datasets:
-        for method in report.methods:
-            group = report.within(method, dataset)
-            if not group or not group.ok:
-                continue
-            y_true, y_pred, classes = group.pooled(group.seeds()[0])
-            name = f"img/confusion__{_slug(method, dataset)}.png"
-            confusion_figure(metrics.confusion_matrix(y_true, y_pred, classes),
-                             [EMOTIONS[c] for c in classes], f"{method} on {dataset}",
-                             out_dir / name)
-            confusion_images[method, dataset] = name
-    cross_images: dict[str, str] = {}
-    for method in report.methods:
-        trains, tests, matrix = report.cross_matrix(method, "accuracy")
-        if not trains:
-            continue
-        name = f"img/cross__{_slug(method)}.png"
-        cross_figure(matrix, trains, tests, f"{method}: accuracy, train × test", out_dir / name)
-        cross_images[method] = name
-    return confusion_images, cross_images
