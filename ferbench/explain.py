@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ferbench.faceset import FaceSet
+from ferbench.labels import EMOTIONS
+from ferbench.method import Method
 from ferbench.photos import DetectedFace
 from ferbench.saved import SavedModel, face_set
 
@@ -19,26 +22,31 @@ PANEL = 192
 
 def explanation_kind(model: SavedModel) -> str | None:
     """"gradcam" for networks, "landmarks" for methods fed landmarks, else None."""
-    if getattr(model.method, "model", None) is not None:
+    if can_gradcam(model.method):
         return "gradcam"
     if any(f.name == "landmarks" for f in model.input_spec.features):
         return "landmarks"
     return None
 
 
-def gradcam(model: SavedModel, crops: Sequence[np.ndarray], targets: Sequence[int]
+def can_gradcam(method: Method) -> bool:
+    """Whether ``method`` is a fitted network (a ``model`` with convolutions)."""
+    return getattr(method, "model", None) is not None
+
+
+def gradcam(method: Method, crops: Sequence[np.ndarray], targets: Sequence[int]
             ) -> np.ndarray:
     """(N, H, W) heatmaps in [0, 1] at the network's input size: Grad-CAM of class index
-    ``targets[i]`` (into ``model.classes``) at the network's last convolution."""
+    ``targets[i]`` (into ``method.classes_``) at the network's last convolution."""
     import torch
     from captum.attr import LayerAttribution, LayerGradCam
     from torch import nn
 
-    network = model.method.model
+    network = method.model
     convolutions = [m for m in network.modules() if isinstance(m, nn.Conv2d)]
     if not convolutions:
-        raise ValueError(f"{model.name}: no convolution to explain with Grad-CAM")
-    faces = face_set(crops, model.input_spec)
+        raise ValueError(f"{method.name}: no convolution to explain with Grad-CAM")
+    faces = face_set(crops, method.input_spec)
     images = torch.from_numpy(faces.images.copy())
     images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
     device = next(network.parameters()).device
@@ -52,12 +60,13 @@ def gradcam(model: SavedModel, crops: Sequence[np.ndarray], targets: Sequence[in
     return maps / np.where(peaks > 0, peaks, 1.0)[:, None, None]
 
 
-def heatmap_panel(crop: np.ndarray, heatmap: np.ndarray, title: str) -> Image.Image:
+def heatmap_panel(crop: np.ndarray, heatmap: np.ndarray, title: str, side: int = PANEL
+                  ) -> Image.Image:
     """The face and its heatmap over it, side by side, titled with the prediction."""
     from matplotlib import colormaps
 
-    face = Image.fromarray(crop).convert("RGB").resize((PANEL, PANEL))
-    heat = Image.fromarray(heatmap.astype(np.float32)).resize((PANEL, PANEL),
+    face = Image.fromarray(crop).convert("RGB").resize((side, side))
+    heat = Image.fromarray(heatmap.astype(np.float32)).resize((side, side),
                                                               Image.Resampling.BILINEAR)
     colours = colormaps["jet"](np.clip(np.asarray(heat), 0, 1))[..., :3]
     overlay = (0.55 * np.asarray(face) + 0.45 * 255 * colours).astype(np.uint8)
@@ -88,6 +97,41 @@ def _titled(panels: list[Image.Image], title: str) -> Image.Image:
         canvas.paste(panel, (x, 18))
         x += panel.width
     ImageDraw.Draw(canvas).text((4, 3), title, fill=(0, 0, 0))
+    return canvas
+
+
+GALLERY_FACES = 6
+"""Faces per row of a gallery: that many correctly and that many wrongly classified."""
+
+
+def gallery(method: Method, faces: FaceSet, predicted: np.ndarray, seed: int = 0
+            ) -> Image.Image | None:
+    """Two rows of test faces with their Grad-CAM heatmaps: correctly classified above,
+    wrongly classified below, each titled "true → predicted"; None without faces."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for chosen in (predicted == faces.labels, predicted != faces.labels):
+        index = np.flatnonzero(chosen)
+        index = np.sort(rng.choice(index, min(GALLERY_FACES, len(index)), replace=False))
+        if not len(index):
+            continue
+        targets = np.searchsorted(method.classes_, predicted[index])
+        heatmaps = gradcam(method, list(faces.images[index]), targets.tolist())
+        rows.append([heatmap_panel(faces.images[i], heat, f"{EMOTIONS[faces.labels[i]]} → "
+                                   f"{EMOTIONS[predicted[i]]}", side=96)
+                     for i, heat in zip(index, heatmaps)])
+    if not rows:
+        return None
+    width = max(sum(p.width for p in row) for row in rows)
+    height = sum(row[0].height for row in rows)
+    canvas = Image.new("RGB", (width, height), (255, 255, 255))
+    top = 0
+    for row in rows:
+        left = 0
+        for panel in row:
+            canvas.paste(panel, (left, top))
+            left += panel.width
+        top += row[0].height
     return canvas
 
 

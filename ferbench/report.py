@@ -342,6 +342,40 @@ class Report:
                                  f"whole image {boxes['whole_image']}")
         return lines
 
+    def galleries(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Per (method, dataset): the within record of the first seed and fold that has an
+        explanation gallery."""
+        chosen: dict[tuple[str, str], dict[str, Any]] = {}
+        for record in sorted((r for r in self.records if r.get("status") == "ok"
+                              and r.get("gallery") and r["protocol"] == "within"),
+                             key=lambda r: (r["seed"], r["fold"] if r["fold"] is not None else -1)):
+            chosen.setdefault((record["method"], record["test"]), record)
+        return chosen
+
+    def explanations_page(self, out_dir: Path) -> str:
+        """Per deep method and dataset, a grid of correctly and wrongly classified test faces
+        with Grad-CAM heatmaps. Faces of embedded (synthetic) datasets are copied into the
+        report; faces of real datasets stay in the run directory, never in a report."""
+        import shutil
+
+        from ferbench import plots
+
+        out = ["# What the networks look at", "",
+               "Grad-CAM (captum, last convolution) of the predicted class on test faces of "
+               "the first fold and seed: the top row correctly classified, the bottom row "
+               "wrongly, each titled true → predicted.", ""]
+        for (method, dataset), record in sorted(self.galleries().items()):
+            out += [f"## {method} on {dataset}", ""]
+            source = Path(record["run_dir"]) / record["gallery"]
+            if record.get("gallery_public") and source.is_file():
+                name = f"img/gallery__{plots.slug(method, dataset)}.png"
+                shutil.copyfile(source, out_dir / name)
+                out += [f"![{method} Grad-CAM on {dataset}]({name})", ""]
+            else:
+                out += [f"Not copied into the report: {dataset}'s faces belong to its licence "
+                        f"holders. The gallery is `{source}`.", ""]
+        return "\n".join(out)
+
     def cross_page(self, images: dict[str, str]) -> str:
         out = ["# Cross-database results", "",
                "Accuracy / macro-F1 of a model trained on the row dataset and tested on the "
@@ -430,6 +464,10 @@ class Report:
         (out_dir / "per_class.md").write_text(self.per_class_page(), encoding="utf-8")
         (out_dir / "confusion.md").write_text(self.confusion_page(confusion_images),
                                               encoding="utf-8")
+        if self.galleries():
+            pages["explanations.md"] = "Grad-CAM galleries"
+            (out_dir / "explanations.md").write_text(self.explanations_page(out_dir),
+                                                     encoding="utf-8")
         self.write_csv(out_dir / "results.csv")
         readme = out_dir / "README.md"
         readme.write_text(self.readme(pages), encoding="utf-8")
@@ -443,7 +481,7 @@ def load_report(run_dirs: list[Path]) -> Report:
         store = ResultStore(run_dir)
         if not store.results_dir.is_dir():
             raise FileNotFoundError(f"{run_dir} holds no results (no {store.results_dir})")
-        records += store.records()
+        records += [{**r, "run_dir": str(run_dir)} for r in store.records()]
         runs += [{"dir": str(run_dir), "info": info} for info in store.invocations() or [{}]]
     return Report(records, runs)
 

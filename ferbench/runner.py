@@ -27,6 +27,7 @@ from ferbench import features, metrics
 from ferbench.budgets import AUTO, resolve_budget
 from ferbench.dataset import DataContext, Splits
 from ferbench.environment import git_commit, hardware, package_versions
+from ferbench.explain import can_gradcam, gallery, save_image
 from ferbench.faceset import FaceSet
 from ferbench.labels import EMOTIONS
 from ferbench.method import InputSpec, Method
@@ -125,6 +126,7 @@ class Runner:
         self.variants: dict[str, str] = {}
         self.work: list[tuple[str, Job, int]] = []
         self.budget: str | None = None
+        self.embedded: dict[str, bool] = {}
 
     def dataset_plugins(self) -> dict[str, Any]:
         return {
@@ -159,6 +161,7 @@ class Runner:
             DATASETS.require_available(name)
         split_params(self.config.params)
         plugins = self.dataset_plugins()
+        self.embedded = {name: bool(p.embedded) for name, p in plugins.items()}
         self.budget = resolve_budget(self.config.budget, (p.embedded for p in plugins.values()))
         self.check_methods()
         self.progress(f"budget: {self.budget}")
@@ -283,10 +286,12 @@ class Runner:
         scores = []
         for cid, target in pending.items():
             try:
-                record = self._score(method, target, base)
+                record, test = self._score(method, target, base)
             except Exception as error:
                 self._fail({cid: target}, base, error, f"{prefix}: scoring failed", summary)
                 continue
+            if target.protocol == "within" and can_gradcam(method):
+                record.update(self._gallery(method, test, record, cid, seed, prefix))
             self.store.put({**record, "cell": cid})
             summary.computed += 1
             scores.append(f"{target.dataset} {record['metrics']['accuracy']:.3f}")
@@ -311,7 +316,24 @@ class Runner:
             return {"model_error": text}
         return {"model": folder.as_posix()}
 
-    def _score(self, method: Method, target: Target, base: dict[str, Any]) -> dict[str, Any]:
+    def _gallery(self, method: Method, test: FaceSet, record: dict[str, Any], cid: str,
+                 seed: int, prefix: str) -> dict[str, Any]:
+        """A picture of correctly and wrongly classified test faces with Grad-CAM heatmaps;
+        a failure to draw it is reported and never costs the cell."""
+        path = Path("explanations") / f"{cid}.png"
+        try:
+            image = gallery(method, test, np.asarray(record["y_pred"]), seed=seed)
+            if image is None:
+                return {}
+            save_image(image, self.config.run_dir / path)
+        except Exception as error:
+            self.progress(f"{prefix}: no explanation gallery ({type(error).__name__}: {error})")
+            return {}
+        return {"gallery": path.as_posix(),
+                "gallery_public": self.embedded.get(record["test"], False)}
+
+    def _score(self, method: Method, target: Target, base: dict[str, Any]
+               ) -> tuple[dict[str, Any], FaceSet]:
         train_classes = np.asarray(method.classes_)
         classes = np.intersect1d(train_classes, target.faces.classes)
         scored = np.isin(target.faces.labels, classes)
@@ -328,7 +350,7 @@ class Runner:
         columns = np.searchsorted(train_classes, classes)
         y_pred = classes[np.argmax(proba[:, columns], axis=1)]
         dropped = target.faces.class_counts()
-        return {
+        record = {
             **base,
             "status": "ok",
             "protocol": target.protocol,
@@ -345,6 +367,7 @@ class Runner:
             "y_pred": y_pred.tolist(),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+        return record, test
 
     def _fail(
         self,

@@ -11,6 +11,7 @@ import ferbench
 from ferbench.cli import main
 from ferbench.photos import EYES_AT, aligned_crop
 from ferbench.prediction import ModelChoiceError, choose_model
+from tests.conftest import TEST_PLUGINS
 from tests.test_run import run_args
 
 pytest.importorskip("dlib", reason="face detection needs the landmarks extra (dlib-bin)")
@@ -140,6 +141,35 @@ def test_gradcam_gives_one_normalised_heatmap_per_face_and_target(explainable_ru
 
     model = load_model(choose_model(explainable_run, method="cnn").path)
     crop = np.asarray(photo_with_face(shared_data))[80:240, 100:260]
-    heatmaps = gradcam(model, [crop, crop[:, ::-1]], targets=[0, 1])
+    heatmaps = gradcam(model.method, [crop, crop[:, ::-1]], targets=[0, 1])
     assert heatmaps.shape == (2, 48, 48)
     assert heatmaps.min() >= 0 and np.allclose(heatmaps.max(axis=(1, 2)), 1.0)
+
+
+def test_network_within_cells_keep_a_gradcam_gallery_that_reports_never_copy_for_real_data(
+        explainable_run, tmp_path):
+    from ferbench.store import ResultStore
+
+    records = [r for r in ResultStore(explainable_run).records() if r["protocol"] == "within"]
+    cnn = next(r for r in records if r["method"] == "cnn")
+    gallery = Image.open(explainable_run / cnn["gallery"])
+    assert gallery.width >= 2 * 96 and gallery.height >= 96 + 18
+    assert cnn["gallery_public"] is False  # toy-a is not an embedded dataset
+    assert all("gallery" not in r for r in records if r["method"] == "svm")
+    assert main(["report", str(explainable_run), "--to", str(tmp_path / "report"),
+                 "--plugins", str(TEST_PLUGINS)]) == 0
+    page = (tmp_path / "report" / "explanations.md").read_text()
+    assert "## cnn on toy-a" in page and "Not copied into the report" in page
+    assert not list((tmp_path / "report" / "img").glob("gallery__*"))
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert "[Grad-CAM galleries](explanations.md)" in readme
+
+
+def test_embedded_dataset_gallery_is_drawn_into_the_report(tmp_path):
+    assert main(["run", "--methods", "cnn", "--datasets", "synth-fer", "--protocol", "within",
+                 "--set", "cnn.epochs=1", "--set", "cnn.width=4", "--no-save-models",
+                 "--out", str(tmp_path / "run"), "--reports", str(tmp_path / "reports")]) == 0
+    page = (tmp_path / "reports" / "run" / "explanations.md").read_text()
+    assert "![cnn Grad-CAM on synth-fer](img/gallery__cnn__synth-fer.png)" in page
+    picture = tmp_path / "reports" / "run" / "img" / "gallery__cnn__synth-fer.png"
+    assert picture.stat().st_size > 5000
