@@ -23,6 +23,7 @@ from ferbench.registry import (
     register_dataset,
     register_method,
 )
+from ferbench.report import load_results
 from ferbench.saved import ModelFileError, SavedModel, load_model
 
 __version__ = "0.1.0"
@@ -48,6 +49,7 @@ __all__ = [
     "list_datasets",
     "list_methods",
     "load_model",
+    "load_results",
     "predict",
     "register_dataset",
     "register_method",

@@ -12,7 +12,6 @@ of each (method, protocol, train, test, seed), and writes into ``REPORTS/<run>/`
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from tabulate import tabulate
 
 from ferbench import metrics, stats
@@ -27,6 +27,10 @@ from ferbench.labels import EMOTIONS
 from ferbench.store import ResultStore
 
 SUMMARY_METRICS = ("accuracy", "macro_f1", "balanced_accuracy")
+CELL_COLUMNS = ("method", "protocol", "train", "test", "fold", "seed", "status",
+                *SUMMARY_METRICS, "n_train", "n_test", "fit_seconds", "predict_seconds",
+                "budget", "capped", "features", "model", "run_dir", "error")
+"""Columns of ``results.csv`` and of :func:`load_results`."""
 ALPHA = 0.05
 
 
@@ -410,20 +414,22 @@ class Report:
                         out += [f"![{method} on {dataset}]({images[method, dataset]})", ""]
         return "\n".join(out)
 
+    def frame(self) -> pd.DataFrame:
+        """One row per stored cell, failed ones included (their ``error`` says why)."""
+        rows = []
+        for record in sorted(self.records, key=lambda r: r["cell"]):
+            row = {key: record.get(key) for key in CELL_COLUMNS}
+            if record.get("status") == "ok":
+                row.update({m: record["metrics"][m] for m in SUMMARY_METRICS})
+            info = record.get("method_info", {})
+            row["features"] = info.get("features")
+            row["capped"] = info.get("stopped_by") == "time_budget"
+            rows.append(row)
+        return pd.DataFrame(rows, columns=list(CELL_COLUMNS))
+
     def write_csv(self, path: Path) -> None:
-        """One row per stored cell: a tidy table (``pandas.read_csv`` reads it in one call)."""
-        columns = ["method", "protocol", "train", "test", "fold", "seed", "status",
-                   *SUMMARY_METRICS, "n_train", "n_test", "fit_seconds", "predict_seconds",
-                   "features", "error"]
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, columns)
-            writer.writeheader()
-            for record in sorted(self.records, key=lambda r: r["cell"]):
-                row = {key: record.get(key) for key in columns}
-                if record.get("status") == "ok":
-                    row.update({m: record["metrics"][m] for m in SUMMARY_METRICS})
-                row["features"] = record.get("method_info", {}).get("features")
-                writer.writerow(row)
+        """The cells as a tidy table (``pandas.read_csv`` reads it in one call)."""
+        self.frame().to_csv(path, index=False)
 
     def draw_figures(self, out_dir: Path
                      ) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
@@ -484,6 +490,16 @@ def load_report(run_dirs: list[Path]) -> Report:
         records += [{**r, "run_dir": str(run_dir)} for r in store.records()]
         runs += [{"dir": str(run_dir), "info": info} for info in store.invocations() or [{}]]
     return Report(records, runs)
+
+
+def load_results(*run_dirs: str | Path) -> pd.DataFrame:
+    """Every stored cell of ``run_dirs`` (merged) as a DataFrame, one row per cell.
+
+    The same table as a report's ``results.csv``, for analyses the report does not make.
+    """
+    if not run_dirs:
+        raise ValueError("load_results: give at least one run directory")
+    return load_report([Path(d) for d in run_dirs]).frame()
 
 
 def write_report(run_dirs: list[Path], out_dir: Path) -> Path:

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+import ferbench
 from ferbench.cli import main
 from ferbench.store import ResultStore
 from tests.conftest import TEST_PLUGINS
@@ -67,6 +68,20 @@ def test_failing_plugin_is_recorded_and_the_rest_completes(tmp_path, capsys):
     report = (tmp_path / "reports" / "r" / "README.md").read_text()
     assert "## Failed cells" in report and "| nearest-mean" in report
     assert "| explode" in report and "failed" in report
+
+
+def test_load_results_gives_every_cell_as_a_dataframe(tmp_path, capsys):
+    assert main(run_args(tmp_path, "--methods", "explode,nearest-mean")) == 1
+    cells = ferbench.load_results(tmp_path / "runs" / "r")
+    assert len(cells) == len(stored(tmp_path)) == 12
+    ok = cells[cells.status == "ok"]
+    assert set(ok.method) == {"nearest-mean"} and ok.accuracy.between(0, 1).all()
+    failed = cells[cells.status == "failed"]
+    assert failed.accuracy.isna().all() and failed.error.str.contains("boom").all()
+    within_b = ok[(ok.protocol == "within") & (ok.train == "toy-b")]
+    assert sorted(within_b.fold) == [0, 1, 2]
+    with pytest.raises(FileNotFoundError, match="holds no results"):
+        ferbench.load_results(tmp_path / "nowhere")
 
 
 def test_second_run_on_the_same_directory_is_refused(tmp_path, capsys):
