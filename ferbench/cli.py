@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="device for methods that take one (deep methods)")
     run.add_argument("--jobs", type=int, default=1, metavar="N",
                      help="run independent jobs in N worker processes (default 1)")
+    run.add_argument("--ensembles", default="", metavar="A+B,C+D",
+                     help="soft-vote blends of the run's methods, e.g. cnn+seresnet: their "
+                          "stored class scores averaged per cell, without retraining")
     run.add_argument("--no-save-models", dest="save_models", action="store_false",
                      help="do not keep fitted models in RUN_DIR/models (kept by default)")
     run.add_argument("--out", type=Path, default=Path("runs/default"), metavar="DIR",
@@ -174,14 +177,16 @@ def _data_context(args: argparse.Namespace, seed: int = 0) -> DataContext:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from ferbench.ensembles import parse_ensembles
     from ferbench.report import write_report
     from ferbench.runner import RunConfig, Runner, default_methods
 
     params = parse_settings(args.settings)
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    methods = args.methods or default_methods()
     config = RunConfig(
-        methods=args.methods or default_methods(),
+        methods=methods,
         datasets=args.datasets,
         run_dir=args.out,
         data=_data_context(args, args.data_seed),
@@ -192,6 +197,7 @@ def command_run(args: argparse.Namespace) -> int:
         device=args.device,
         jobs=args.jobs,
         save_models=args.save_models,
+        ensembles=tuple(parse_ensembles(args.ensembles, methods)),
         budget=args.budget,
         command=shlex.join(["ferbench", *args.argv]),
     )

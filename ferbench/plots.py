@@ -1,4 +1,4 @@
-"""Heatmap pictures for the report: confusion matrices and cross-database accuracy."""
+"""Pictures for the report: confusion matrices, cross-database accuracy, reliability."""
 
 from __future__ import annotations
 
@@ -60,6 +60,26 @@ def cross_figure(matrix: np.ndarray, trains: list[str], tests: list[str], title:
     _heatmap(axis, matrix, trains, tests, title, ".3f")
     axis.set_xlabel("test dataset")
     axis.set_ylabel("train dataset")
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
+def reliability_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str,
+                       path: Path) -> None:
+    """Accuracy against mean top score per bin, one line per method; the diagonal is perfect
+    calibration."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(5.2, 4.6))
+    axis.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
+    for name, (confidence, accuracy) in curves.items():
+        axis.plot(confidence, accuracy, marker="o", markersize=3, linewidth=1.2, label=name)
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1)
+    axis.set_xlabel("mean top score in bin")
+    axis.set_ylabel("accuracy in bin")
+    axis.set_title(title, fontsize=10)
+    axis.legend(fontsize=7, loc="upper left")
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)

@@ -7,6 +7,7 @@ of each (method, protocol, train, test, seed), and writes into ``REPORTS/<run>/`
   McNemar significance marks, linking the pages below;
 - ``cross.md``: train × test matrices per method, with heatmaps;
 - ``per_class.md``: F1 per emotion; ``confusion.md``: confusion matrices, with heatmaps;
+- ``calibration.md``: expected calibration error and reliability diagrams;
 - ``results.csv``: one tidy row per cell, which pandas reads in one call.
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from ferbench import metrics, stats
+from ferbench import calibration, metrics, stats
 from ferbench.labels import EMOTIONS
 from ferbench.store import ResultStore
 
@@ -62,6 +63,23 @@ class Group:
         y_pred = np.concatenate([r["y_pred"] for r in cells]).astype(np.int64)
         names = sorted({c for r in cells for c in r["classes"]}, key=EMOTIONS.index)
         return y_true, y_pred, np.array([EMOTIONS.index(c) for c in names])
+
+    def confidence(self, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Top score and whether it was right, per test face of one seed (folds pooled);
+        None when a cell stores no class scores (results of an older ferbench)."""
+        cells = [r for r in self.ok if r["seed"] == seed]
+        if not cells or any("proba" not in r for r in cells):
+            return None
+        top = [np.asarray(r["proba"], dtype=float).max(axis=1) for r in cells]
+        correct = [np.asarray(r["y_pred"]) == np.asarray(r["y_true"]) for r in cells]
+        return np.concatenate(top), np.concatenate(correct)
+
+    def reliability(self) -> calibration.Reliability | None:
+        """Reliability bins of the first seed's pooled test faces."""
+        pooled = self.confidence(self.seeds()[0]) if self.ok else None
+        if pooled is None:
+            return None
+        return calibration.reliability(*pooled)
 
     @cached_property
     def scores(self) -> list[dict[str, Any]]:
@@ -319,6 +337,16 @@ class Report:
         comparisons = [sentence for _, sentence in self.significance.values() if sentence]
         if comparisons:
             out += [f"Significance tests: {'; '.join(comparisons)}.", ""]
+        ensembles = self.ensemble_rows()
+        if ensembles:
+            out += ["## Ensembles against their best member", "",
+                    "Soft votes (`--ensembles`): the members' stored class scores averaged, "
+                    "no retraining. `only ensemble / only member right`: the faces one of "
+                    "the two gets right and the other wrong; p: exact McNemar test, "
+                    f"Holm-corrected over these rows (* below {ALPHA}).", "",
+                    _table(ensembles, ["ensemble", "dataset", "accuracy", "best member",
+                                       "difference", "only ensemble / only member right",
+                                       "p"]), ""]
         failures = self.failures()
         if failures:
             out += ["## Failed cells", "",
@@ -378,6 +406,60 @@ class Report:
             else:
                 out += [f"Not copied into the report: {dataset}'s faces belong to its licence "
                         f"holders. The gallery is `{source}`.", ""]
+        return "\n".join(out)
+
+    def ensemble_rows(self) -> list[list[Any]]:
+        """Each soft-vote ensemble against its most accurate member on every within dataset:
+        exact McNemar on the same test faces, Holm-corrected over all rows."""
+        rows, p_values = [], []
+        for method in self.methods:
+            for dataset in self.within_datasets:
+                group = self.within(method, dataset)
+                members = group.ok[0].get("ensemble") if group and group.ok else None
+                groups = [g for m in members or [] if (g := self.within(m, dataset)) and g.ok]
+                if not members or len(groups) != len(members):
+                    continue
+                best = max(groups, key=lambda g: g.scores[0]["accuracy"])
+                y_true, y_pred, _ = group.pooled(group.seeds()[0])
+                best_true, best_pred, _ = best.pooled(group.seeds()[0])
+                if not np.array_equal(y_true, best_true):
+                    continue
+                test = stats.mcnemar(y_true, y_pred, best_pred)
+                accuracy, member_accuracy = group.scores[0]["accuracy"], best.scores[0]["accuracy"]
+                rows.append([method, dataset, f"{accuracy:.3f}",
+                             f"{best.method} {member_accuracy:.3f}",
+                             f"{accuracy - member_accuracy:+.3f}",
+                             f"{test['only_a']} / {test['only_b']}"])
+                p_values.append(test["p_value"])
+        for row, p_value in zip(rows, stats.holm(p_values)):
+            row.append(f"{p_value:.3g}" + (" *" if p_value < ALPHA else ""))
+        return rows
+
+    def calibration_table(self) -> str:
+        """Expected calibration error per method and within dataset, with what its scores are."""
+        headers = ["method", "scores", *(f"{d} ECE" for d in self.within_datasets)]
+        rows = []
+        for method in self.methods:
+            groups = [self.within(method, d) for d in self.within_datasets]
+            curves = [g.reliability() if g else None for g in groups]
+            if not any(curves):
+                continue
+            kind = next((g.ok[0].get("score_kind") for g in groups if g and g.ok), None)
+            rows.append([method, kind or "—",
+                         *(f"{c.ece:.3f}" if c else "—" for c in curves)])
+        return _table(rows, headers) if rows else ""
+
+    def calibration_page(self, images: dict[str, str]) -> str:
+        out = ["# Calibration", "",
+               f"Expected calibration error (ECE): test faces binned by the score of the "
+               f"predicted class ({calibration.BINS} equal-width bins), the face-weighted mean "
+               "gap between each bin's mean score and its accuracy (first seed, folds "
+               "pooled). 0 is perfect: a score of 0.8 is then right 80 % of the time. "
+               "`scores` says what each method's numbers are; only some are meant as "
+               "probabilities, so a large ECE is a warning against reading them as such, not "
+               "a fault of the classifier's ranking.", "", self.calibration_table(), ""]
+        for dataset, image in images.items():
+            out += [f"## {dataset}", "", f"![reliability on {dataset}]({image})", ""]
         return "\n".join(out)
 
     def cross_page(self, images: dict[str, str]) -> str:
@@ -460,6 +542,20 @@ class Report:
             cross_images[method] = name
         return confusion_images, cross_images
 
+    def draw_reliability(self, out_dir: Path) -> dict[str, str]:
+        """One reliability diagram per within dataset, every method with stored scores."""
+        from ferbench import plots
+
+        images = {}
+        for dataset in self.within_datasets:
+            curves = {m: (c.confidence, c.accuracy) for m in self.methods
+                      if (g := self.within(m, dataset)) and (c := g.reliability())}
+            if curves:
+                name = f"img/reliability__{plots.slug(dataset)}.png"
+                plots.reliability_figure(curves, f"reliability on {dataset}", out_dir / name)
+                images[dataset] = name
+        return images
+
     def write(self, out_dir: Path) -> Path:
         """Write every page, picture and the CSV into ``out_dir``; return the README path."""
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -470,6 +566,10 @@ class Report:
         (out_dir / "per_class.md").write_text(self.per_class_page(), encoding="utf-8")
         (out_dir / "confusion.md").write_text(self.confusion_page(confusion_images),
                                               encoding="utf-8")
+        if self.calibration_table():
+            pages["calibration.md"] = "calibration"
+            (out_dir / "calibration.md").write_text(
+                self.calibration_page(self.draw_reliability(out_dir)), encoding="utf-8")
         if self.galleries():
             pages["explanations.md"] = "Grad-CAM galleries"
             (out_dir / "explanations.md").write_text(self.explanations_page(out_dir),

@@ -26,6 +26,7 @@ import numpy as np
 from ferbench import features, metrics
 from ferbench.budgets import AUTO, resolve_budget
 from ferbench.dataset import DataContext, Splits
+from ferbench.ensembles import EnsembleError, blend, ensemble_name
 from ferbench.environment import git_commit, hardware, package_versions
 from ferbench.explain import can_gradcam, gallery, save_image
 from ferbench.faceset import FaceSet
@@ -34,7 +35,7 @@ from ferbench.method import InputSpec, Method
 from ferbench.protocols import PROTOCOLS, Job, Target, plan_jobs
 from ferbench.registry import DATASETS, METHODS, UnknownNameError, load_plugins
 from ferbench.saved import can_save, save_model
-from ferbench.store import ResultStore
+from ferbench.store import PROBA_DECIMALS, ResultStore
 
 Progress = Callable[[str], None]
 
@@ -59,6 +60,7 @@ class RunConfig:
     jobs: int = 1
     budget: str = AUTO
     save_models: bool = True
+    ensembles: tuple[tuple[str, ...], ...] = ()
     command: str = ""
 
 
@@ -112,6 +114,17 @@ def cell_id(method: str, job_key: str, target: Target, seed: int) -> str:
     """A readable, unique file name for one cell."""
     digest = _digest(job_key, target.protocol, target.dataset, target.faces.fingerprint)
     return f"{method}__{target.protocol}__{target.dataset}__s{seed}__{digest}"
+
+
+def restrict_scores(proba: np.ndarray, train_classes: np.ndarray, classes: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Predictions and row-normalised scores over ``classes``, the trained classes that the
+    test set also has (a cross-database cell never predicts a class its test set lacks)."""
+    scores = proba[:, np.searchsorted(train_classes, classes)]
+    totals = scores.sum(axis=1, keepdims=True)
+    scores = np.divide(scores, totals, out=np.full_like(scores, 1 / len(classes)),
+                       where=totals > 0)
+    return classes[np.argmax(scores, axis=1)], scores
 
 
 class Runner:
@@ -180,7 +193,36 @@ class Runner:
             else:
                 for number in range(len(self.work)):
                     summary.merge(self._run_item(number))
+            for members in self.config.ensembles:
+                self._run_ensemble(members, summary)
         return summary
+
+    def _run_ensemble(self, members: tuple[str, ...], summary: RunSummary) -> None:
+        """Blend the members' stored cells of this run; a cell a member lacks fails alone."""
+        name = ensemble_name(members)
+        jobs = {(id(job), seed): (job, seed) for _, job, seed in self.work}
+        for job, seed in jobs.values():
+            member_cells = {m: self.cells(m, job, seed) for m in members}
+            for index, target in enumerate(job.targets):
+                ids = {m: list(cells)[index] for m, (_, _, cells) in member_cells.items()}
+                cid = f"{name}__{target.protocol}__{target.dataset}__s{seed}__{_digest(ids)}"
+                if self.store.is_done(cid):
+                    summary.skipped += 1
+                    continue
+                base = {"method": name, "ensemble": list(members), "members": ids,
+                        "params": {}, "train": job.train_dataset, "fold": job.fold,
+                        "seed": seed, "job": _digest(ids), "n_train": len(job.train)}
+                label = f"{name} on {job.label} → {target.dataset} (seed {seed})"
+                try:
+                    blended = blend({m: self.store.get(c) for m, c in ids.items()})
+                except EnsembleError as error:
+                    self._fail({cid: target}, base, error, f"{label}: not blended", summary)
+                    continue
+                self.store.put({**base, **blended, "protocol": target.protocol,
+                                "test": target.dataset, "cell": cid})
+                summary.computed += 1
+                self.progress(f"{label}: soft vote, accuracy "
+                              f"{blended['metrics']['accuracy']:.3f}")
 
     def _run_item(self, number: int) -> RunSummary:
         method, job, seed = self.work[number]
@@ -253,12 +295,17 @@ class Runner:
             self._prepared[key] = features.prepare(faces, spec, self.cache)
         return self._prepared[key]
 
-    def _run_job(self, name: str, job: Job, seed: int, prefix: str, summary: RunSummary) -> None:
+    def cells(self, name: str, job: Job, seed: int
+              ) -> tuple[dict[str, Any], str, dict[str, Target]]:
+        """The parameters, job key and cells (id → target) of ``name`` on ``job``."""
         params = self._method_params(name, seed)
         val_print = job.val.fingerprint if job.val is not None else None
         job_key = _digest(name, params, job.train_dataset, job.fold, seed,
                           job.train.fingerprint, val_print)
-        cells = {cell_id(name, job_key, t, seed): t for t in job.targets}
+        return params, job_key, {cell_id(name, job_key, t, seed): t for t in job.targets}
+
+    def _run_job(self, name: str, job: Job, seed: int, prefix: str, summary: RunSummary) -> None:
+        params, job_key, cells = self.cells(name, job, seed)
         pending = {cid: t for cid, t in cells.items() if not self.store.is_done(cid)}
         if not pending:
             summary.skipped += len(cells)
@@ -280,7 +327,8 @@ class Runner:
         except Exception as error:
             self._fail(pending, base, error, f"{prefix}: fit failed", summary)
             return
-        base.update(fit_seconds=fit_seconds, method_info=method.describe())
+        base.update(fit_seconds=fit_seconds, method_info=method.describe(),
+                    score_kind=method.score_kind)
         if self.config.save_models:
             base.update(self._save(method, name, params, job, job_key, seed, prefix))
         scores = []
@@ -347,8 +395,7 @@ class Runner:
                 f"{int(np.sum(~np.isfinite(proba)))} non-finite values; expected finite "
                 f"({len(test)}, {len(train_classes)})"
             )
-        columns = np.searchsorted(train_classes, classes)
-        y_pred = classes[np.argmax(proba[:, columns], axis=1)]
+        y_pred, scored_proba = restrict_scores(proba, train_classes, classes)
         dropped = target.faces.class_counts()
         record = {
             **base,
@@ -365,6 +412,7 @@ class Runner:
             "metrics": metrics.score(test.labels, y_pred, classes),
             "y_true": test.labels.tolist(),
             "y_pred": y_pred.tolist(),
+            "proba": np.round(scored_proba, PROBA_DECIMALS).tolist(),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         return record, test

@@ -17,6 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+PROBA_DECIMALS = 5
+"""Decimals of stored class scores: enough for calibration and soft-vote ensembles, at a
+fraction of the JSON size."""
+
 
 class RunLockedError(RuntimeError):
     """Another process is writing the same run directory."""

@@ -229,6 +229,8 @@ class SVM(FeatureClassifier):
     prediction); they are not Platt-calibrated probabilities, which would cost five extra fits.
     """
 
+    score_kind = "softmax of one-vs-rest SVM decision values: a ranking, not a probability"
+
     def __init__(
         self,
         C: float = 10.0,
@@ -285,6 +287,8 @@ class KNN(FeatureClassifier):
     components and k in 5/7/15/30 (0.516; 95 % variance kept 1,211 components and 0.495).
     """
 
+    score_kind = "distance-weighted vote shares of the k nearest training faces"
+
     def __init__(self, k: int = 7, pca_components: int | float = 200, features: str = "hog",
                  mirror: bool | str = "auto", image_size: int = 48, seed: int = 0):
         if not isinstance(k, int) or k < 1:
@@ -307,6 +311,8 @@ class KNN(FeatureClassifier):
 @register_method("rf", details={"default features": "hog"})
 class RandomForest(FeatureClassifier):
     """Random forest on raw features (trees need no scaling); all cores."""
+
+    score_kind = "mean of the trees' leaf class frequencies"
 
     def __init__(self, n_estimators: int = 300, max_features: str | float = "sqrt",
                  features: str = "hog", mirror: bool | str = "auto", image_size: int = 48,
@@ -334,6 +340,8 @@ class XGBoost(FeatureClassifier):
     (measured here: 28 s with 2 threads vs 4.8 s with 1 on a busy 2-core machine). Raise it on
     a dedicated machine.
     """
+
+    score_kind = "softmax of boosted margins trained with log-loss"
 
     def __init__(self, n_estimators: int = 150, max_depth: int = 3, learning_rate: float = 0.1,
                  max_bin: int = 32, n_jobs: int = 1, features: str = "hog",

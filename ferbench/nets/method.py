@@ -61,6 +61,8 @@ class NetMethod(Method):
     train:             TrainConfig fields (epochs, lr, device, seed, …), validated here.
     """
 
+    score_kind = "softmax of the network's logits (mirror-averaged when tta is on)"
+
     def __init__(
         self,
         build: Callable[..., nn.Module],
