@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--ensembles", default="", metavar="A+B,C+D",
                      help="soft-vote blends of the run's methods, e.g. cnn+seresnet: their "
                           "stored class scores averaged per cell, without retraining")
+    run.add_argument("--corruptions", default="", metavar="A,B:2",
+                     help="also score each within test set corrupted, models not retrained: "
+                          "gaussian_noise, blur, jpeg, occlusion, brightness, downscale or "
+                          "all; severities 1-3, or NAME:S for one")
     run.add_argument("--no-save-models", dest="save_models", action="store_false",
                      help="do not keep fitted models in RUN_DIR/models (kept by default)")
     run.add_argument("--out", type=Path, default=Path("runs/default"), metavar="DIR",
@@ -177,6 +181,7 @@ def _data_context(args: argparse.Namespace, seed: int = 0) -> DataContext:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from ferbench.corruptions import parse_corruptions
     from ferbench.ensembles import parse_ensembles
     from ferbench.report import write_report
     from ferbench.runner import RunConfig, Runner, default_methods
@@ -198,6 +203,7 @@ def command_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         save_models=args.save_models,
         ensembles=tuple(parse_ensembles(args.ensembles, methods)),
+        corruptions=tuple(parse_corruptions(args.corruptions)),
         budget=args.budget,
         command=shlex.join(["ferbench", *args.argv]),
     )

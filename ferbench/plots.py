@@ -1,4 +1,5 @@
-"""Pictures for the report: confusion matrices, cross-database accuracy, reliability."""
+"""Pictures for the report: confusion matrices, cross-database accuracy, reliability and
+robustness curves."""
 
 from __future__ import annotations
 
@@ -80,6 +81,33 @@ def reliability_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: 
     axis.set_ylabel("accuracy in bin")
     axis.set_title(title, fontsize=10)
     axis.legend(fontsize=7, loc="upper left")
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
+def robustness_figure(table: dict[str, dict[str, list[float | None]]], title: str,
+                      path: Path) -> None:
+    """Accuracy against severity (0 = clean), one panel per corruption, one line per method."""
+    plt = _pyplot()
+    names = sorted({name for curves in table.values() for name in curves})
+    columns = min(3, len(names))
+    rows = -(-len(names) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows),
+                                squeeze=False, sharey=True)
+    for axis, name in zip(axes.flat, names):
+        for method, curves in sorted(table.items()):
+            if name in curves:
+                values = [np.nan if a is None else a for a in curves[name]]
+                axis.plot(range(4), values, marker="o", markersize=3, label=method)
+        axis.set_title(name, fontsize=9)
+        axis.set_xticks(range(4), ["clean", "1", "2", "3"])
+        axis.set_ylim(0, 1)
+    for axis in axes.flat[len(names):]:
+        axis.set_visible(False)
+    axes.flat[0].set_ylabel("accuracy")
+    axes.flat[0].legend(fontsize=7)
+    figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)

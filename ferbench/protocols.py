@@ -23,15 +23,25 @@ from ferbench.dataset import Splits
 from ferbench.faceset import FaceSet
 
 PROTOCOLS = ("within", "cross")
+ROBUST = "robust"
+"""The protocol of within test sets scored again under a corruption (``--corruptions``)."""
 
 
 @dataclass(frozen=True)
 class Target:
-    """One test set a trained model is scored on."""
+    """One test set a trained model is scored on; ``corruption`` (name, severity) scores a
+    corrupted copy of it (protocol ``robust``)."""
 
     protocol: str
     dataset: str
     faces: FaceSet
+    corruption: tuple[str, int] | None = None
+
+    @property
+    def label(self) -> str:
+        if self.corruption is None:
+            return self.dataset
+        return f"{self.dataset} {self.corruption[0]} {self.corruption[1]}"
 
 
 @dataclass(frozen=True)

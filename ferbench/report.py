@@ -8,6 +8,7 @@ of each (method, protocol, train, test, seed), and writes into ``REPORTS/<run>/`
 - ``cross.md``: train × test matrices per method, with heatmaps;
 - ``per_class.md``: F1 per emotion; ``confusion.md``: confusion matrices, with heatmaps;
 - ``calibration.md``: expected calibration error and reliability diagrams;
+- ``robustness.md``: accuracy under test-time corruptions (``--corruptions``);
 - ``results.csv``: one tidy row per cell, which pandas reads in one call.
 """
 
@@ -25,12 +26,14 @@ from tabulate import tabulate
 
 from ferbench import calibration, metrics, stats
 from ferbench.labels import EMOTIONS
+from ferbench.protocols import PROTOCOLS, ROBUST
 from ferbench.store import ResultStore
 
 SUMMARY_METRICS = ("accuracy", "macro_f1", "balanced_accuracy")
 CELL_COLUMNS = ("method", "protocol", "train", "test", "fold", "seed", "status",
                 *SUMMARY_METRICS, "n_train", "n_test", "fit_seconds", "predict_seconds",
-                "budget", "capped", "features", "model", "run_dir", "error")
+                "corruption", "severity", "budget", "capped", "features", "model", "run_dir",
+                "error")
 """Columns of ``results.csv`` and of :func:`load_results`."""
 ALPHA = 0.05
 
@@ -43,6 +46,8 @@ class Group:
     protocol: str
     train: str
     test: str
+    condition: str = ""
+    """What was done to the test faces ("blur 2" under ``--corruptions``; "" for none)."""
     records: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -109,10 +114,19 @@ class Group:
         return f" ⏱ capped {capped}/{len(self.ok)}" if capped else ""
 
 
-def group_records(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str, str], Group]:
-    groups: dict[tuple[str, str, str, str], Group] = {}
+GroupKey = tuple[str, str, str, str, str]
+
+
+def condition(record: dict[str, Any]) -> str:
+    """"blur 2" for a cell scored on corrupted faces, "" otherwise."""
+    return f"{record['corruption']} {record['severity']}" if record.get("corruption") else ""
+
+
+def group_records(records: Iterable[dict[str, Any]]) -> dict[GroupKey, Group]:
+    groups: dict[GroupKey, Group] = {}
     for record in records:
-        key = (record["method"], record["protocol"], record["train"], record["test"])
+        key = (record["method"], record["protocol"], record["train"], record["test"],
+               condition(record))
         groups.setdefault(key, Group(*key)).records.append(record)
     return groups
 
@@ -147,8 +161,9 @@ class Report:
                                        if g.protocol == "within"})
         self.multi_seed = any(len(g.seeds()) > 1 for g in self.groups.values())
 
-    def group(self, method: str, protocol: str, train: str, test: str) -> Group | None:
-        return self.groups.get((method, protocol, train, test))
+    def group(self, method: str, protocol: str, train: str, test: str, condition: str = ""
+              ) -> Group | None:
+        return self.groups.get((method, protocol, train, test, condition))
 
     def within(self, method: str, dataset: str) -> Group | None:
         return self.group(method, "within", dataset, dataset)
@@ -206,7 +221,8 @@ class Report:
 
     def cross_matrix(self, method: str, metric: str) -> tuple[list[str], list[str], np.ndarray]:
         """Train datasets, test datasets, and the metric matrix (NaN where not run/failed)."""
-        keys = [g for g in self.groups.values() if g.method == method]
+        keys = [g for g in self.groups.values()
+                if g.method == method and g.protocol in PROTOCOLS]
         trains = sorted({g.train for g in keys if g.protocol == "cross"})
         tests = sorted({g.test for g in keys})
         matrix = np.full((len(trains), len(tests)), np.nan)
@@ -290,7 +306,8 @@ class Report:
             for record in group.failed:
                 fold = f" fold {record['fold']}" if record.get("fold") is not None else ""
                 lines.append(
-                    f"- **{group.method}** {group.protocol} {group.train} → {group.test}{fold} "
+                    f"- **{group.method}** {group.protocol} {group.train} → "
+                    f"{' '.join(filter(None, (group.test, group.condition)))}{fold} "
                     f"(seed {record['seed']}): `{record.get('error', 'unknown error')}`"
                 )
         return sorted(lines)
@@ -462,6 +479,52 @@ class Report:
             out += [f"## {dataset}", "", f"![reliability on {dataset}]({image})", ""]
         return "\n".join(out)
 
+    def robustness(self, dataset: str) -> dict[str, dict[str, list[float | None]]]:
+        """method → corruption → accuracy at severity 0 (clean), 1, 2, 3 (None: not scored)."""
+        out: dict[str, dict[str, list[float | None]]] = {}
+        for method in self.methods:
+            clean = self.within(method, dataset)
+            if not clean or not clean.ok:
+                continue
+            for group in self.groups.values():
+                if (group.method, group.protocol, group.train) != (method, ROBUST, dataset):
+                    continue
+                name, severity = group.condition.rsplit(" ", 1)
+                curve = out.setdefault(method, {}).setdefault(
+                    name, [clean.scores[0]["accuracy"], None, None, None])
+                curve[int(severity)] = group.scores[0]["accuracy"] if group.ok else None
+        return out
+
+    def robustness_page(self, images: dict[str, str]) -> str:
+        out = ["# Robustness", "",
+               "Accuracy on each within test set corrupted on the fly (`--corruptions`, seeded, "
+               "never stored), models not retrained: `clean` then severities 1 / 2 / 3. "
+               "`mean relative drop`: the mean over every corruption and severity of "
+               "(clean − corrupted) / clean; lower is more robust. First seed, folds pooled.",
+               ""]
+        for dataset in self.within_datasets:
+            table = self.robustness(dataset)
+            if not table:
+                continue
+            names = sorted({name for curves in table.values() for name in curves})
+            rows = []
+            for method, curves in sorted(table.items()):
+                row: list[Any] = [method, f"{next(iter(curves.values()))[0]:.3f}"]
+                drops = []
+                for name in names:
+                    curve = curves.get(name)
+                    row.append(" / ".join("—" if a is None else f"{a:.3f}"
+                                          for a in curve[1:]) if curve else "")
+                    drops += [(curve[0] - a) / curve[0] for a in (curve or [])[1:]
+                              if a is not None and curve[0]]
+                row.append(f"{np.mean(drops):.1%}" if drops else "—")
+                rows.append(row)
+            out += [f"## {dataset}", "",
+                    _table(rows, ["method", "clean", *names, "mean relative drop"]), ""]
+            if dataset in images:
+                out += [f"![robustness on {dataset}]({images[dataset]})", ""]
+        return "\n".join(out)
+
     def cross_page(self, images: dict[str, str]) -> str:
         out = ["# Cross-database results", "",
                "Accuracy / macro-F1 of a model trained on the row dataset and tested on the "
@@ -556,6 +619,19 @@ class Report:
                 images[dataset] = name
         return images
 
+    def draw_robustness(self, out_dir: Path) -> dict[str, str]:
+        """Accuracy against severity, one panel per corruption, per within dataset."""
+        from ferbench import plots
+
+        images = {}
+        for dataset in self.within_datasets:
+            table = self.robustness(dataset)
+            if table:
+                name = f"img/robustness__{plots.slug(dataset)}.png"
+                plots.robustness_figure(table, f"robustness on {dataset}", out_dir / name)
+                images[dataset] = name
+        return images
+
     def write(self, out_dir: Path) -> Path:
         """Write every page, picture and the CSV into ``out_dir``; return the README path."""
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -570,6 +646,10 @@ class Report:
             pages["calibration.md"] = "calibration"
             (out_dir / "calibration.md").write_text(
                 self.calibration_page(self.draw_reliability(out_dir)), encoding="utf-8")
+        if any(g.protocol == ROBUST for g in self.groups.values()):
+            pages["robustness.md"] = "robustness"
+            (out_dir / "robustness.md").write_text(
+                self.robustness_page(self.draw_robustness(out_dir)), encoding="utf-8")
         if self.galleries():
             pages["explanations.md"] = "Grad-CAM galleries"
             (out_dir / "explanations.md").write_text(self.explanations_page(out_dir),

@@ -25,6 +25,7 @@ import numpy as np
 
 from ferbench import features, metrics
 from ferbench.budgets import AUTO, resolve_budget
+from ferbench.corruptions import corrupt
 from ferbench.dataset import DataContext, Splits
 from ferbench.ensembles import EnsembleError, blend, ensemble_name
 from ferbench.environment import git_commit, hardware, package_versions
@@ -32,7 +33,7 @@ from ferbench.explain import can_gradcam, gallery, save_image
 from ferbench.faceset import FaceSet
 from ferbench.labels import EMOTIONS
 from ferbench.method import InputSpec, Method
-from ferbench.protocols import PROTOCOLS, Job, Target, plan_jobs
+from ferbench.protocols import PROTOCOLS, ROBUST, Job, Target, plan_jobs
 from ferbench.registry import DATASETS, METHODS, UnknownNameError, load_plugins
 from ferbench.saved import can_save, save_model
 from ferbench.store import PROBA_DECIMALS, ResultStore
@@ -61,6 +62,7 @@ class RunConfig:
     budget: str = AUTO
     save_models: bool = True
     ensembles: tuple[tuple[str, ...], ...] = ()
+    corruptions: tuple[tuple[str, int], ...] = ()
     command: str = ""
 
 
@@ -112,8 +114,12 @@ def _digest(*parts: Any) -> str:
 
 def cell_id(method: str, job_key: str, target: Target, seed: int) -> str:
     """A readable, unique file name for one cell."""
-    digest = _digest(job_key, target.protocol, target.dataset, target.faces.fingerprint)
-    return f"{method}__{target.protocol}__{target.dataset}__s{seed}__{digest}"
+    parts = [job_key, target.protocol, target.dataset, target.faces.fingerprint]
+    test = target.dataset
+    if target.corruption is not None:
+        parts.append(target.corruption)
+        test += "__{}{}".format(*target.corruption)
+    return f"{method}__{target.protocol}__{test}__s{seed}__{_digest(*parts)}"
 
 
 def restrict_scores(proba: np.ndarray, train_classes: np.ndarray, classes: np.ndarray
@@ -202,24 +208,23 @@ class Runner:
         name = ensemble_name(members)
         jobs = {(id(job), seed): (job, seed) for _, job, seed in self.work}
         for job, seed in jobs.values():
-            member_cells = {m: self.cells(m, job, seed) for m in members}
-            for index, target in enumerate(job.targets):
-                ids = {m: list(cells)[index] for m, (_, _, cells) in member_cells.items()}
-                cid = f"{name}__{target.protocol}__{target.dataset}__s{seed}__{_digest(ids)}"
+            member_cells = {m: list(self.cells(m, job, seed)[2]) for m in members}
+            for index, target in enumerate(self.targets(job)):
+                ids = {m: cells[index] for m, cells in member_cells.items()}
+                cid = cell_id(name, _digest(ids), target, seed)
                 if self.store.is_done(cid):
                     summary.skipped += 1
                     continue
                 base = {"method": name, "ensemble": list(members), "members": ids,
                         "params": {}, "train": job.train_dataset, "fold": job.fold,
                         "seed": seed, "job": _digest(ids), "n_train": len(job.train)}
-                label = f"{name} on {job.label} → {target.dataset} (seed {seed})"
+                label = f"{name} on {job.label} → {target.label} (seed {seed})"
                 try:
                     blended = blend({m: self.store.get(c) for m, c in ids.items()})
                 except EnsembleError as error:
                     self._fail({cid: target}, base, error, f"{label}: not blended", summary)
                     continue
-                self.store.put({**base, **blended, "protocol": target.protocol,
-                                "test": target.dataset, "cell": cid})
+                self.store.put({**base, **blended, **_target_fields(target), "cell": cid})
                 summary.computed += 1
                 self.progress(f"{label}: soft vote, accuracy "
                               f"{blended['metrics']['accuracy']:.3f}")
@@ -302,7 +307,14 @@ class Runner:
         val_print = job.val.fingerprint if job.val is not None else None
         job_key = _digest(name, params, job.train_dataset, job.fold, seed,
                           job.train.fingerprint, val_print)
-        return params, job_key, {cell_id(name, job_key, t, seed): t for t in job.targets}
+        return params, job_key, {cell_id(name, job_key, t, seed): t for t in self.targets(job)}
+
+    def targets(self, job: Job) -> list[Target]:
+        """The job's test sets, then each within test set under every ``--corruptions``."""
+        robust = [Target(ROBUST, t.dataset, t.faces, corruption)
+                  for t in job.targets if t.protocol == "within"
+                  for corruption in self.config.corruptions]
+        return [*job.targets, *robust]
 
     def _run_job(self, name: str, job: Job, seed: int, prefix: str, summary: RunSummary) -> None:
         params, job_key, cells = self.cells(name, job, seed)
@@ -331,7 +343,8 @@ class Runner:
                     score_kind=method.score_kind)
         if self.config.save_models:
             base.update(self._save(method, name, params, job, job_key, seed, prefix))
-        scores = []
+        scores: list[str] = []
+        corrupted: list[float] = []
         for cid, target in pending.items():
             try:
                 record, test = self._score(method, target, base)
@@ -342,7 +355,12 @@ class Runner:
                 record.update(self._gallery(method, test, record, cid, seed, prefix))
             self.store.put({**record, "cell": cid})
             summary.computed += 1
-            scores.append(f"{target.dataset} {record['metrics']['accuracy']:.3f}")
+            if target.corruption is None:
+                scores.append(f"{target.dataset} {record['metrics']['accuracy']:.3f}")
+            else:
+                corrupted.append(record["metrics"]["accuracy"])
+        if corrupted:
+            scores.append(f"{np.mean(corrupted):.3f} mean over {len(corrupted)} corruption(s)")
         self.progress(f"{prefix}: fit {fit_seconds:.1f}s, accuracy {', '.join(scores)}")
 
     def _save(self, method: Method, name: str, params: dict[str, Any], job: Job, job_key: str,
@@ -385,7 +403,11 @@ class Runner:
         train_classes = np.asarray(method.classes_)
         classes = np.intersect1d(train_classes, target.faces.classes)
         scored = np.isin(target.faces.labels, classes)
-        test = self._prepare(target.faces, method.input_spec).subset(scored)
+        if target.corruption is None:
+            test = self._prepare(target.faces, method.input_spec).subset(scored)
+        else:
+            faces = corrupt(target.faces, *target.corruption, seed=self.config.data.seed)
+            test = features.prepare(faces, method.input_spec).subset(scored)
         started = time.perf_counter()
         proba = np.asarray(method.predict_proba(test))
         predict_seconds = time.perf_counter() - started
@@ -400,8 +422,7 @@ class Runner:
         record = {
             **base,
             "status": "ok",
-            "protocol": target.protocol,
-            "test": target.dataset,
+            **_target_fields(target),
             "n_test": len(test),
             "classes": [EMOTIONS[c] for c in classes],
             "excluded": {
@@ -428,13 +449,21 @@ class Runner:
         text = f"{type(error).__name__}: {error}"
         for cid, target in cells.items():
             self.store.put({
-                **base, "cell": cid, "status": "failed", "protocol": target.protocol,
-                "test": target.dataset, "error": text, "traceback": traceback.format_exc(),
+                **base, **_target_fields(target), "cell": cid, "status": "failed",
+                "error": text, "traceback": traceback.format_exc(),
                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             })
         summary.failed += len(cells)
         summary.failures.append(f"{message}: {text}")
         self.progress(f"{message}: {text}")
+
+
+def _target_fields(target: Target) -> dict[str, Any]:
+    """What a record says about the test set it was scored on."""
+    fields: dict[str, Any] = {"protocol": target.protocol, "test": target.dataset}
+    if target.corruption is not None:
+        fields.update(corruption=target.corruption[0], severity=target.corruption[1])
+    return fields
 
 
 _ACTIVE: Runner | None = None
