@@ -12,13 +12,14 @@ from typing import Any
 
 from ferbench.budgets import AUTO, BUDGETS
 from ferbench.dataset import DataContext, DatasetFormatError, DatasetNotFound
-from ferbench.protocols import PROTOCOLS
+from ferbench.protocols import PROTOCOLS, parse_fractions
 from ferbench.registry import (
     DATASETS,
     METHODS,
     PluginError,
     UnknownNameError,
     load_plugins,
+    resolve_dataset,
 )
 from ferbench.store import RunLockedError
 
@@ -95,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--methods", type=_csv, metavar="A,B",
                      help="methods to run (default: every installed method of the default run)")
     run.add_argument("--datasets", type=_csv, default=list(DEFAULT_DATASETS), metavar="A,B",
-                     help=f"datasets (default: {','.join(DEFAULT_DATASETS)}, embedded)")
+                     help=f"datasets: registered names or .toml files describing your own "
+                          f"data (default: {','.join(DEFAULT_DATASETS)}, embedded)")
     run.add_argument("--protocol", type=_csv, default=list(PROTOCOLS), metavar="P,Q",
                      help="within, cross or both (default: within,cross)")
     run.add_argument("--seed", type=_seeds, dest="seeds", default=[0], metavar="N",
@@ -123,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also score each within test set corrupted, models not retrained: "
                           "gaussian_noise, blur, jpeg, occlusion, brightness, downscale or "
                           "all; severities 1-3, or NAME:S for one")
+    run.add_argument("--train-fractions", default="", metavar="F,G",
+                     help="learning curves: also train on nested shares of each within "
+                          "training set, e.g. 0.05,0.1,0.25,0.5,1, scored on the same test set")
     run.add_argument("--no-save-models", dest="save_models", action="store_false",
                      help="do not keep fitted models in RUN_DIR/models (kept by default)")
     run.add_argument("--out", type=Path, default=Path("runs/default"), metavar="DIR",
@@ -145,8 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output folder (default: reports/<name of the first run>)")
     _add_common(report)
 
-    datasets = commands.add_parser("datasets", help="which datasets are on disk, and their counts")
-    datasets.add_argument("names", nargs="*", help="datasets to show (default: all)")
+    datasets = commands.add_parser(
+        "datasets", help="which datasets are on disk, and their counts",
+        description="Show each dataset's variant and counts per split and class, or what is "
+                    "missing where. Exits with 1 when a dataset named here is missing or "
+                    "unreadable, so it checks a .toml description before a run.")
+    datasets.add_argument("names", nargs="*",
+                          help="datasets to show, or .toml files to check (default: all)")
     datasets.add_argument("--audit", metavar="NAME",
                           help="check NAME for duplicate images across splits and fold leaks")
     _add_data(datasets)
@@ -192,7 +202,7 @@ def command_run(args: argparse.Namespace) -> int:
     methods = args.methods or default_methods()
     config = RunConfig(
         methods=methods,
-        datasets=args.datasets,
+        datasets=[resolve_dataset(name) for name in args.datasets],
         run_dir=args.out,
         data=_data_context(args, args.data_seed),
         protocols=tuple(args.protocol),
@@ -204,6 +214,7 @@ def command_run(args: argparse.Namespace) -> int:
         save_models=args.save_models,
         ensembles=tuple(parse_ensembles(args.ensembles, methods)),
         corruptions=tuple(parse_corruptions(args.corruptions)),
+        train_fractions=tuple(parse_fractions(args.train_fractions)),
         budget=args.budget,
         command=shlex.join(["ferbench", *args.argv]),
     )
@@ -247,17 +258,20 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_datasets(args: argparse.Namespace) -> int:
-    from ferbench.data.inventory import audit_report, inventory_report
+    from ferbench.data.inventory import audit_report, inventory
 
     ctx = _data_context(args)
     if args.audit:
-        DATASETS.get(args.audit)
-        print(audit_report(args.audit, ctx))
-        return 0
-    for name in args.names:
+        name = resolve_dataset(args.audit)
         DATASETS.get(name)
-    print(inventory_report(args.names or DATASETS.names(), ctx))
-    return 0
+        print(audit_report(name, ctx))
+        return 0
+    names = [resolve_dataset(name) for name in args.names]
+    for name in names:
+        DATASETS.get(name)
+    report, unusable = inventory(names or DATASETS.names(), ctx)
+    print(report)
+    return 1 if names and unusable else 0
 
 
 def command_predict(args: argparse.Namespace) -> int:

@@ -81,6 +81,7 @@ def blend(members: Mapping[str, dict[str, Any] | None]) -> dict[str, Any]:
         "method_info": {"features": " + ".join(
             str(r.get("method_info", {}).get("features", r["method"])) for r in records)},
         "score_kind": "mean of the members' stored scores",
+        "family": "+".join(sorted({str(r.get("family")) for r in records})),
         "budget": " + ".join(sorted({r["budget"] for r in records if r.get("budget")})) or None,
         "metrics": metrics.score(y_true, y_pred, classes),
         "y_true": first["y_true"],

@@ -60,6 +60,9 @@ class Method(ABC):
     name: str = ""
     input_spec: InputSpec = InputSpec()
     classes_: np.ndarray
+    family: str = "other"
+    """"classical" (hand-crafted features + a classifier) or "deep" (a network); the report's
+    learning curves compare the best of each."""
     score_kind: str = "class scores from predict_proba"
     """What ``predict_proba``'s numbers are (a calibrated probability or not), shown beside
     its calibration error in the report."""

@@ -1,5 +1,5 @@
-"""Pictures for the report: confusion matrices, cross-database accuracy, reliability and
-robustness curves."""
+"""Pictures for the report: confusion matrices, cross-database accuracy, reliability,
+robustness and learning curves."""
 
 from __future__ import annotations
 
@@ -107,6 +107,30 @@ def robustness_figure(table: dict[str, dict[str, list[float | None]]], title: st
         axis.set_visible(False)
     axes.flat[0].set_ylabel("accuracy")
     axes.flat[0].legend(fontsize=7)
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
+def learning_curve_figure(lines: dict[str, list[tuple[float, ...]]], title: str,
+                          path: Path) -> None:
+    """Accuracy and macro-F1 against training faces (log x), one line per method with its CI
+    band; each point is (n, accuracy, low, high, macro-F1, low, high)."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    for method, points in sorted(lines.items()):
+        values = np.array(points, dtype=float)
+        for axis, column in zip(axes, (1, 4)):
+            (line,) = axis.plot(values[:, 0], values[:, column], marker="o", markersize=3,
+                                label=method)
+            axis.fill_between(values[:, 0], values[:, column + 1], values[:, column + 2],
+                              color=line.get_color(), alpha=0.15)
+    for axis, metric in zip(axes, ("accuracy", "macro-F1")):
+        axis.set_xscale("log")
+        axis.set_xlabel("training faces")
+        axis.set_title(metric, fontsize=10)
+    axes[0].legend(fontsize=7)
     figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=80)

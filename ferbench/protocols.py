@@ -24,6 +24,9 @@ from ferbench.faceset import FaceSet
 
 PROTOCOLS = ("within", "cross")
 ROBUST = "robust"
+CURVE = "curve"
+"""The protocol of learning-curve cells: a within test set scored by a model trained on a
+share of the training faces (``--train-fractions``)."""
 """The protocol of within test sets scored again under a corruption (``--corruptions``)."""
 
 
@@ -53,11 +56,14 @@ class Job:
     train: FaceSet
     val: FaceSet | None
     targets: list[Target] = field(default_factory=list)
+    train_fraction: float | None = None
+    """Set on learning-curve jobs: they train on this nested share of the training faces."""
 
     @property
     def label(self) -> str:
         fold = f" fold {self.fold}" if self.fold is not None else ""
-        return f"{self.train_dataset}{fold}"
+        share = f" ({self.train_fraction:g} of train)" if self.train_fraction else ""
+        return f"{self.train_dataset}{fold}{share}"
 
 
 def subject_kfold(subjects: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -125,3 +131,47 @@ def plan_jobs(
         if others:
             jobs.append(Job(name, None, data.train, data.val, others))
     return jobs
+
+
+def parse_fractions(text: str) -> list[float]:
+    """``"0.05,0.1,1"`` → [0.05, 0.1] sorted: the shares below 1 (1 is the within cell)."""
+    try:
+        fractions = sorted({float(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise ValueError(f"--train-fractions {text!r}: expected numbers such as "
+                         f"0.05,0.1,0.25,0.5,1") from None
+    if any(not 0 < f <= 1 for f in fractions):
+        raise ValueError(f"--train-fractions {text!r}: every fraction must be in (0, 1]")
+    return [f for f in fractions if f < 1]
+
+
+def nested_subset(faces: FaceSet, fraction: float, seed: int) -> np.ndarray:
+    """Indices of a ``fraction`` share of ``faces``; a smaller fraction is always a subset of
+    a larger one (same seed). Whole subjects are taken, in a seeded order, when subjects are
+    known; otherwise each class is sampled in proportion (stratified)."""
+    rng = np.random.default_rng(seed)
+    wanted = max(1, round(fraction * len(faces)))
+    if np.any(faces.subjects != ""):
+        order = rng.permutation(np.unique(faces.subjects))
+        sizes = np.array([np.sum(faces.subjects == s) for s in order])
+        taken = order[:int(np.searchsorted(np.cumsum(sizes), wanted)) + 1]
+        return np.flatnonzero(np.isin(faces.subjects, taken))
+    chosen = []
+    for label in np.unique(faces.labels):
+        members = rng.permutation(np.flatnonzero(faces.labels == label))
+        chosen.append(members[:max(1, round(fraction * len(members)))])
+    return np.sort(np.concatenate(chosen))
+
+
+def learning_curve_jobs(jobs: list[Job], fractions: list[float], seed: int) -> list[Job]:
+    """For every job with a within target, one job per fraction training on a nested share
+    of its training faces and scored on the same within test set only."""
+    extra = []
+    for job in jobs:
+        within = [t for t in job.targets if t.protocol == "within"]
+        for fraction in fractions if within else []:
+            index = nested_subset(job.train, fraction, seed)
+            train = job.train.subset(index, split=f"{job.train.split}-{fraction:g}")
+            targets = [Target(CURVE, t.dataset, t.faces) for t in within]
+            extra.append(Job(job.train_dataset, job.fold, train, job.val, targets, fraction))
+    return extra

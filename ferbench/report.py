@@ -9,6 +9,7 @@ of each (method, protocol, train, test, seed), and writes into ``REPORTS/<run>/`
 - ``per_class.md``: F1 per emotion; ``confusion.md``: confusion matrices, with heatmaps;
 - ``calibration.md``: expected calibration error and reliability diagrams;
 - ``robustness.md``: accuracy under test-time corruptions (``--corruptions``);
+- ``curves.md``: learning curves (``--train-fractions``);
 - ``results.csv``: one tidy row per cell, which pandas reads in one call.
 """
 
@@ -26,14 +27,14 @@ from tabulate import tabulate
 
 from ferbench import calibration, metrics, stats
 from ferbench.labels import EMOTIONS
-from ferbench.protocols import PROTOCOLS, ROBUST
+from ferbench.protocols import CURVE, PROTOCOLS, ROBUST
 from ferbench.store import ResultStore
 
 SUMMARY_METRICS = ("accuracy", "macro_f1", "balanced_accuracy")
 CELL_COLUMNS = ("method", "protocol", "train", "test", "fold", "seed", "status",
                 *SUMMARY_METRICS, "n_train", "n_test", "fit_seconds", "predict_seconds",
-                "corruption", "severity", "budget", "capped", "features", "model", "run_dir",
-                "error")
+                "train_fraction", "corruption", "severity", "budget", "capped", "features",
+                "model", "run_dir", "error")
 """Columns of ``results.csv`` and of :func:`load_results`."""
 ALPHA = 0.05
 
@@ -118,8 +119,26 @@ GroupKey = tuple[str, str, str, str, str]
 
 
 def condition(record: dict[str, Any]) -> str:
-    """"blur 2" for a cell scored on corrupted faces, "" otherwise."""
-    return f"{record['corruption']} {record['severity']}" if record.get("corruption") else ""
+    """"blur 2" for a cell scored on corrupted faces, "fraction 0.25" for one trained on a
+    share of the training set, "" otherwise."""
+    if record.get("corruption"):
+        return f"{record['corruption']} {record['severity']}"
+    if record.get("train_fraction") is not None:
+        return f"fraction {record['train_fraction']:g}"
+    return ""
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One method at one training-set size: mean training faces per fit, first-seed scores
+    with their 95 % intervals, and the group they come from."""
+
+    n_train: float
+    fraction: float
+    accuracy: float
+    macro_f1: float
+    ci: dict[str, tuple[float, float]]
+    group: Group
 
 
 def group_records(records: Iterable[dict[str, Any]]) -> dict[GroupKey, Group]:
@@ -525,6 +544,78 @@ class Report:
                 out += [f"![robustness on {dataset}]({images[dataset]})", ""]
         return "\n".join(out)
 
+    def curves(self, dataset: str) -> dict[str, list[CurvePoint]]:
+        """method → its learning curve on ``dataset`` (only methods with a fraction below 1)."""
+        out: dict[str, list[CurvePoint]] = {}
+        for method in self.methods:
+            groups = [g for g in self.groups.values()
+                      if (g.method, g.protocol, g.train) == (method, CURVE, dataset) and g.ok]
+            full = self.within(method, dataset)
+            if not groups:
+                continue
+            points = []
+            for group in [*groups, *([full] if full and full.ok else [])]:
+                fraction = group.ok[0].get("train_fraction") or 1.0
+                points.append(CurvePoint(
+                    float(np.mean([r["n_train"] for r in group.ok])), fraction,
+                    group.scores[0]["accuracy"], group.scores[0]["macro_f1"], group.ci, group))
+            out[method] = sorted(points, key=lambda point: point.fraction)
+        return out
+
+    def deep_overtakes(self, dataset: str) -> str:
+        """The smallest training size at which the best deep method is significantly more
+        accurate than the best classical one (exact McNemar, α = 0.05), as a sentence."""
+        curves = self.curves(dataset)
+        families = {m: points[0].group.ok[0].get("family") for m, points in curves.items()}
+        fractions = sorted({p.fraction for points in curves.values() for p in points})
+        for fraction in fractions:
+            at = {m: p for m, points in curves.items() for p in points if p.fraction == fraction}
+            best = {}
+            for family in ("deep", "classical"):
+                members = [m for m in at if families[m] == family]
+                if members:
+                    best[family] = max(members, key=lambda m: at[m].accuracy)
+            if len(best) < 2:
+                return ""
+            deep, classical = at[best["deep"]], at[best["classical"]]
+            y_true, deep_pred, _ = deep.group.pooled(deep.group.seeds()[0])
+            true_c, classical_pred, _ = classical.group.pooled(classical.group.seeds()[0])
+            if not np.array_equal(y_true, true_c) or deep.accuracy <= classical.accuracy:
+                continue
+            p_value = stats.mcnemar(y_true, deep_pred, classical_pred)["p_value"]
+            if p_value < ALPHA:
+                return (f"On {dataset} the best deep method ({best['deep']}, "
+                        f"{deep.accuracy:.3f}) first significantly beats the best classical "
+                        f"one ({best['classical']}, {classical.accuracy:.3f}) at "
+                        f"{deep.n_train:,.0f} training faces (fraction {fraction:g}; exact "
+                        f"McNemar p = {p_value:.2g}).")
+        return (f"On {dataset} no deep method significantly beats the best classical one at "
+                f"any training size run (exact McNemar, α = {ALPHA}).")
+
+    def curves_page(self, images: dict[str, str]) -> str:
+        out = ["# Learning curves", "",
+               "Each method trained on nested shares of the training set (`--train-fractions`; "
+               "whole subjects where subjects are known, else stratified by class) and scored "
+               "on the same test set. `n`: training faces per fit. Scores: first seed, folds "
+               "pooled, with 95 % bootstrap intervals in the figures.", ""]
+        for dataset in self.within_datasets:
+            curves = self.curves(dataset)
+            if not curves:
+                continue
+            fractions = sorted({p.fraction for points in curves.values() for p in points})
+            rows = []
+            for method, points in curves.items():
+                at = {p.fraction: p for p in points}
+                rows.append([method, *(f"{at[f].accuracy:.3f} / {at[f].macro_f1:.3f} "
+                                       f"(n {at[f].n_train:,.0f})" if f in at else ""
+                                       for f in fractions)])
+            out += [f"## {dataset}", "", self.deep_overtakes(dataset), "",
+                    _table(rows, ["method", *(f"{f:g}: accuracy / macro-F1" for f in fractions)]),
+                    ""]
+            if dataset in images:
+                out += [f"![learning curves on {dataset}]({images[dataset]})", ""]
+        return "\n".join(out)
+
     def cross_page(self, images: dict[str, str]) -> str:
         out = ["# Cross-database results", "",
                "Accuracy / macro-F1 of a model trained on the row dataset and tested on the "
@@ -632,6 +723,23 @@ class Report:
                 images[dataset] = name
         return images
 
+    def draw_curves(self, out_dir: Path) -> dict[str, str]:
+        """Accuracy and macro-F1 against training faces (log x) with CI bands, per dataset."""
+        from ferbench import plots
+
+        images = {}
+        for dataset in self.within_datasets:
+            curves = self.curves(dataset)
+            if curves:
+                lines = {m: [(p.n_train, p.accuracy, *p.ci["accuracy"], p.macro_f1,
+                              *p.ci["macro_f1"]) for p in points]
+                         for m, points in curves.items()}
+                name = f"img/curves__{plots.slug(dataset)}.png"
+                plots.learning_curve_figure(lines, f"learning curves on {dataset}",
+                                            out_dir / name)
+                images[dataset] = name
+        return images
+
     def write(self, out_dir: Path) -> Path:
         """Write every page, picture and the CSV into ``out_dir``; return the README path."""
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -646,6 +754,10 @@ class Report:
             pages["calibration.md"] = "calibration"
             (out_dir / "calibration.md").write_text(
                 self.calibration_page(self.draw_reliability(out_dir)), encoding="utf-8")
+        if any(g.protocol == CURVE for g in self.groups.values()):
+            pages["curves.md"] = "learning curves"
+            (out_dir / "curves.md").write_text(self.curves_page(self.draw_curves(out_dir)),
+                                               encoding="utf-8")
         if any(g.protocol == ROBUST for g in self.groups.values()):
             pages["robustness.md"] = "robustness"
             (out_dir / "robustness.md").write_text(

@@ -33,7 +33,14 @@ from ferbench.explain import can_gradcam, gallery, save_image
 from ferbench.faceset import FaceSet
 from ferbench.labels import EMOTIONS
 from ferbench.method import InputSpec, Method
-from ferbench.protocols import PROTOCOLS, ROBUST, Job, Target, plan_jobs
+from ferbench.protocols import (
+    PROTOCOLS,
+    ROBUST,
+    Job,
+    Target,
+    learning_curve_jobs,
+    plan_jobs,
+)
 from ferbench.registry import DATASETS, METHODS, UnknownNameError, load_plugins
 from ferbench.saved import can_save, save_model
 from ferbench.store import PROBA_DECIMALS, ResultStore
@@ -63,6 +70,7 @@ class RunConfig:
     save_models: bool = True
     ensembles: tuple[tuple[str, ...], ...] = ()
     corruptions: tuple[tuple[str, int], ...] = ()
+    train_fractions: tuple[float, ...] = ()
     command: str = ""
 
 
@@ -191,7 +199,7 @@ class Runner:
             self.work = [
                 (method, job, seed)
                 for seed in self.config.seeds
-                for job in plan_jobs(splits, self.config.protocols, seed, self.config.folds)
+                for job in self._jobs(splits, seed)
                 for method in self.config.methods
             ]
             if self.config.jobs > 1:
@@ -202,6 +210,10 @@ class Runner:
             for members in self.config.ensembles:
                 self._run_ensemble(members, summary)
         return summary
+
+    def _jobs(self, splits: dict[str, Splits], seed: int) -> list[Job]:
+        jobs = plan_jobs(splits, self.config.protocols, seed, self.config.folds)
+        return jobs + learning_curve_jobs(jobs, list(self.config.train_fractions), seed)
 
     def _run_ensemble(self, members: tuple[str, ...], summary: RunSummary) -> None:
         """Blend the members' stored cells of this run; a cell a member lacks fails alone."""
@@ -218,6 +230,8 @@ class Runner:
                 base = {"method": name, "ensemble": list(members), "members": ids,
                         "params": {}, "train": job.train_dataset, "fold": job.fold,
                         "seed": seed, "job": _digest(ids), "n_train": len(job.train)}
+                if job.train_fraction is not None:
+                    base["train_fraction"] = job.train_fraction
                 label = f"{name} on {job.label} → {target.label} (seed {seed})"
                 try:
                     blended = blend({m: self.store.get(c) for m, c in ids.items()})
@@ -329,6 +343,8 @@ class Runner:
             "seed": seed, "job": job_key, "n_train": len(job.train),
             "budget": self.budget if METHODS.get(name).budgets else None,
         }
+        if job.train_fraction is not None:
+            base["train_fraction"] = job.train_fraction
         try:
             method: Method = METHODS.create(name, **params)
             train = self._prepare(job.train, method.input_spec)
@@ -340,7 +356,7 @@ class Runner:
             self._fail(pending, base, error, f"{prefix}: fit failed", summary)
             return
         base.update(fit_seconds=fit_seconds, method_info=method.describe(),
-                    score_kind=method.score_kind)
+                    score_kind=method.score_kind, family=method.family)
         if self.config.save_models:
             base.update(self._save(method, name, params, job, job_key, seed, prefix))
         scores: list[str] = []

@@ -82,6 +82,8 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 class FeatureClassifier(Method):
     """Shared fit/predict for classifiers on feature matrices; subclasses build the estimator."""
 
+    family = "classical"
+
     def __init__(self, features: str, image_size: int, seed: int, mirror: bool | str = "auto",
                  **hyperparameters: Any):
         if mirror not in ("auto", True, False):

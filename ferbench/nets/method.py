@@ -61,6 +61,7 @@ class NetMethod(Method):
     train:             TrainConfig fields (epochs, lr, device, seed, …), validated here.
     """
 
+    family = "deep"
     score_kind = "softmax of the network's logits (mirror-averaged when tta is on)"
 
     def __init__(
