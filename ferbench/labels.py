@@ -26,27 +26,31 @@ EMOTIONS: tuple[str, ...] = (
 
 NUM_EMOTIONS = len(EMOTIONS)
 
-_ALIASES = {
+SYNONYMS: dict[str, str] = {
     "angry": "anger",
     "disgusted": "disgust",
     "fearful": "fear",
     "scared": "fear",
+    "afraid": "fear",
     "happy": "happiness",
     "joy": "happiness",
     "sad": "sadness",
     "surprised": "surprise",
     "calm": "neutral",
+    "contemptuous": "contempt",
 }
+"""Common spellings of the canonical names, as datasets' class folders and CSVs use them;
+matched after lower-casing, like the canonical names themselves."""
 
 
 def emotion_index(name: str) -> int:
     """Canonical index of an emotion name, accepting common spellings ('happy', 'sad', …)."""
     key = name.strip().lower()
-    key = _ALIASES.get(key, key)
+    key = SYNONYMS.get(key, key)
     if key not in EMOTIONS:
         raise ValueError(
             f"unknown emotion name {name!r}; expected one of {', '.join(EMOTIONS)} "
-            f"(or an alias: {', '.join(sorted(_ALIASES))})"
+            f"(or a synonym: {', '.join(sorted(SYNONYMS))})"
         )
     return EMOTIONS.index(key)
 

@@ -216,9 +216,20 @@ def create_method(name: str, **params: Any) -> Any:
 
 
 def create_dataset(name: str, **params: Any) -> Any:
-    """Build a registered dataset plugin: ``create_dataset("synth-fer", n_train=500)``."""
+    """Build a registered dataset plugin: ``create_dataset("synth-fer", n_train=500)``, or
+    the dataset a TOML file describes: ``create_dataset("mine.toml")``."""
+    return DATASETS.create(resolve_dataset(name), **params)
+
+
+def resolve_dataset(name: str) -> str:
+    """``name`` itself, or for a path ending in ``.toml`` the ``name`` of the dataset that
+    file describes, registered on the way (datasets/README.md, "Your own data")."""
     load_plugins()
-    return DATASETS.create(name, **params)
+    if not name.lower().endswith(".toml"):
+        return name
+    from ferbench.data.described import register_described
+
+    return register_described(Path(name))
 
 
 def list_methods(pattern: str = "*") -> list[str]:

@@ -13,7 +13,7 @@ from ferbench.data.images import ImageProblem, class_folders, list_files, read_i
 from ferbench.data.layout import describe, exists, find_layout
 from ferbench.data.problems import Problems, unknown_code
 from ferbench.data.samples import SampleList, Samples
-from ferbench.data.splits import stratified_holdout, to_splits
+from ferbench.data.splits import grouped_holdout, stratified_holdout, to_splits
 
 __all__ = [
     "DETECTORS",
@@ -28,6 +28,7 @@ __all__ = [
     "describe",
     "exists",
     "find_layout",
+    "grouped_holdout",
     "list_files",
     "load_cached",
     "read_fer2013_csv",

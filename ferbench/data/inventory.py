@@ -25,7 +25,12 @@ EXAMPLES = 10
 
 def inventory_report(names: list[str], ctx: DataContext) -> str:
     """A markdown report of ``names``: found or missing, variant, split and class counts."""
-    rows, sections = [], []
+    return inventory(names, ctx)[0]
+
+
+def inventory(names: list[str], ctx: DataContext) -> tuple[str, list[str]]:
+    """:func:`inventory_report`, and the names that are not usable (missing, unreadable…)."""
+    rows, sections, unusable = [], [], []
     for name in names:
         status, variant, splits, detail = _inspect(name, ctx)
         counts: list[object] = ["", "", "", ""]
@@ -40,9 +45,12 @@ def inventory_report(names: list[str], ctx: DataContext) -> str:
         skipped = splits.train.provenance.get("skipped", 0) if splits is not None else 0
         note = f"{skipped} bad samples skipped" if skipped else ("see below" if detail else "")
         rows.append([name, status, variant, *counts, note])
+        if splits is None:
+            unusable.append(name)
     header = ["dataset", "status", "variant", "train", "val", "test", "total", "notes"]
     summary = tabulate(rows, header, tablefmt="github")
-    return "\n\n".join([f"Data root: `{ctx.data_root}`", summary, *sections]) + "\n"
+    report = "\n\n".join([f"Data root: `{ctx.data_root}`", summary, *sections]) + "\n"
+    return report, unusable
 
 
 def _inspect(name: str, ctx: DataContext) -> tuple[str, str, Splits | None, str]:

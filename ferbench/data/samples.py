@@ -38,6 +38,13 @@ class Samples:
         return len(self.images)
 
 
+def resized(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``image`` resized (bilinear) to ``width`` x ``height``; as is when it already has it."""
+    if image.shape[:2] == (height, width):
+        return image
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR))
+
+
 class SampleList:
     """Samples appended one at a time by an image decoder, then frozen into :class:`Samples`."""
 
@@ -71,8 +78,7 @@ class SampleList:
                 self.problems.add(path, f"expected a {width}x{height} image, found "
                                         f"{image.shape[1]}x{image.shape[0]}")
                 return False
-            image = np.asarray(Image.fromarray(image).resize((width, height),
-                                                             Image.Resampling.BILINEAR))
+            image = resized(image, height, width)
         self.add(image, label, subject, sample_id, part)
         return True
 

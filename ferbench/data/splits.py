@@ -29,6 +29,36 @@ def stratified_holdout(labels: np.ndarray, fraction: float,
     return np.sort(np.concatenate(kept)), np.sort(np.concatenate(held))
 
 
+def grouped_holdout(labels: np.ndarray, groups: np.ndarray, fraction: float,
+                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(kept, held_out)`` with every group (subject) wholly on one side.
+
+    Groups are visited in a seeded order and each is held out when that brings the held-out
+    count of every class closer to ``fraction`` of it, so the split is stratified as far as
+    whole groups allow. Both sides always get at least one group.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"held-out fraction must be in (0, 1), got {fraction}")
+    names, group_of = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    if len(names) < 2:
+        raise ValueError(f"a split by subject needs at least 2 subjects, found {len(names)}")
+    _, class_of = np.unique(labels, return_inverse=True)
+    counts = np.zeros((len(names), class_of.max() + 1), dtype=np.int64)
+    np.add.at(counts, (group_of, class_of), 1)
+    target = fraction * counts.sum(axis=0)
+    held = np.zeros(len(names), dtype=bool)
+    total = np.zeros(counts.shape[1])
+    for group in np.random.default_rng(seed).permutation(len(names)):
+        if np.abs(total + counts[group] - target).sum() < np.abs(total - target).sum():
+            held[group], total = True, total + counts[group]
+    if not held.any():
+        held[np.argmin(np.abs(counts - target).sum(axis=1))] = True
+    if held.all():
+        held[np.argmax(counts.sum(axis=1))] = False
+    on_held = held[group_of]
+    return np.flatnonzero(~on_held), np.flatnonzero(on_held)
+
+
 def to_splits(samples: Samples, ctx: DataContext, dataset: str, provenance: dict[str, Any],
               *, val_fraction: float | None = None, kfold: int | None = None) -> Splits:
     """The published splits as FaceSets, after enforcing the problem policy.

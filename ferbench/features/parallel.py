@@ -57,14 +57,15 @@ def map_rows(
     if jobs <= 1:
         return compute(images, **params)
     chunks = np.array_split(images, min(jobs * CHUNKS_PER_WORKER, len(images)))
-    pool: Executor = (
-        ProcessPoolExecutor(jobs, mp_context=_process_context())
-        if processes
-        else ThreadPoolExecutor(jobs)
-    )
+    pool: Executor = process_pool(jobs) if processes else ThreadPoolExecutor(jobs)
     with pool:
         rows = list(pool.map(partial(compute, **params), chunks))
     return np.concatenate(rows)
+
+
+def process_pool(jobs: int) -> ProcessPoolExecutor:
+    """``jobs`` worker processes, started without forking this process."""
+    return ProcessPoolExecutor(jobs, mp_context=_process_context())
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
