@@ -208,6 +208,13 @@ def test_a_labels_csv_without_a_named_column_names_the_key_and_the_columns(tmp_p
         load(toml, tmp_path)
 
 
+def test_a_labels_csv_that_is_not_utf8_is_named(tmp_path):
+    toml = csv_dataset(tmp_path, [("a.png", "happy")])
+    (tmp_path / "labels.csv").write_bytes("file,emotion\na.png,fr\xf6hlich\n".encode("latin-1"))
+    with pytest.raises(DatasetFormatError, match=f"{tmp_path / 'labels.csv'}: not UTF-8 text"):
+        load(toml, tmp_path)
+
+
 def test_missing_folders_and_name_clashes_are_named(tmp_path):
     toml = write_toml(tmp_path, 'name = "mine"\nimages = "nowhere"\n')
     with pytest.raises(FileNotFoundError, match=f"described by {toml}: the images folder "

@@ -30,7 +30,7 @@ ROWS_NAMED = 5
 
 @dataclass(frozen=True)
 class Entry:
-    """One labelled image to decode; ``part`` is empty until a split assigns it."""
+    """One labelled image to decode; ``part`` comes from ``split_column``, else is empty."""
 
     path: Path
     sample_id: str
@@ -76,7 +76,11 @@ def _folder_entries(description: Description, problems: Problems,
 
 def _csv_entries(description: Description, labels: Path, problems: Problems,
                  dropped: Counter[str]) -> list[Entry]:
-    reader = csv.DictReader(io.StringIO(labels.read_text(encoding="utf-8-sig")))
+    try:
+        text = labels.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DatasetFormatError(f"{labels}: not UTF-8 text ({error})") from None
+    reader = csv.DictReader(io.StringIO(text))
     reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
     _check_columns(description, labels, reader.fieldnames)
     first: dict[str, Row] = {}
