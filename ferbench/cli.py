@@ -117,7 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
                      help="device for methods that take one (deep methods)")
     run.add_argument("--jobs", type=int, default=1, metavar="N",
-                     help="run independent jobs in N worker processes (default 1)")
+                     help="run independent jobs in N worker processes (default 1; local)")
+    run.add_argument("--executor", choices=("local", "ray"), default="local",
+                     help="local: this machine (--jobs); ray: one Ray task per job, on a "
+                          "cluster or a local Ray (extra: ferbench[ray])")
+    run.add_argument("--ray-address", metavar="ADDR",
+                     help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
     run.add_argument("--ensembles", default="", metavar="A+B,C+D",
                      help="soft-vote blends of the run's methods, e.g. cnn+seresnet: their "
                           "stored class scores averaged per cell, without retraining")
@@ -199,6 +204,10 @@ def command_run(args: argparse.Namespace) -> int:
     params = parse_settings(args.settings)
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.executor == "ray":
+        from ferbench.executors import require_ray
+
+        require_ray()
     methods = args.methods or default_methods()
     config = RunConfig(
         methods=methods,
@@ -212,6 +221,9 @@ def command_run(args: argparse.Namespace) -> int:
         device=args.device,
         jobs=args.jobs,
         save_models=args.save_models,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        plugins=tuple(str(Path(p).resolve()) for p in args.plugins),
         ensembles=tuple(parse_ensembles(args.ensembles, methods)),
         corruptions=tuple(parse_corruptions(args.corruptions)),
         train_fractions=tuple(parse_fractions(args.train_fractions)),

@@ -68,6 +68,9 @@ class RunConfig:
     jobs: int = 1
     budget: str = AUTO
     save_models: bool = True
+    executor: str = "local"
+    ray_address: str | None = None
+    plugins: tuple[str, ...] = ()
     ensembles: tuple[tuple[str, ...], ...] = ()
     corruptions: tuple[tuple[str, int], ...] = ()
     train_fractions: tuple[float, ...] = ()
@@ -154,6 +157,15 @@ class Runner:
         self.work: list[tuple[str, Job, int]] = []
         self.budget: str | None = None
         self.embedded: dict[str, bool] = {}
+        self.output_root = config.run_dir
+        """Where models and explanation pictures are written (a worker's own folder on Ray)."""
+        self.put: Callable[[dict[str, Any]], None] = self.store.put
+        """Where finished records go: the store, or a worker's list that the driver stores."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a Ray worker needs: not the prepared inputs and the work list, which travel
+        through the object store one item at a time, nor the driver's outputs."""
+        return {**self.__dict__, "_prepared": {}, "work": [], "progress": None, "put": None}
 
     def dataset_plugins(self) -> dict[str, Any]:
         return {
@@ -202,7 +214,11 @@ class Runner:
                 for job in self._jobs(splits, seed)
                 for method in self.config.methods
             ]
-            if self.config.jobs > 1:
+            if self.config.executor == "ray":
+                from ferbench.executors import run_on_ray
+
+                run_on_ray(self, summary)
+            elif self.config.jobs > 1:
                 self._run_parallel(summary)
             else:
                 for number in range(len(self.work)):
@@ -330,14 +346,26 @@ class Runner:
                   for corruption in self.config.corruptions]
         return [*job.targets, *robust]
 
-    def _run_job(self, name: str, job: Job, seed: int, prefix: str, summary: RunSummary) -> None:
-        params, job_key, cells = self.cells(name, job, seed)
+    def pending(self, name: str, job: Job, seed: int, prefix: str, summary: RunSummary
+                ) -> dict[str, Target]:
+        """The cells of ``name`` on ``job`` not stored yet; counts and reports the rest."""
+        cells = self.cells(name, job, seed)[2]
         pending = {cid: t for cid, t in cells.items() if not self.store.is_done(cid)}
-        if not pending:
-            summary.skipped += len(cells)
-            self.progress(f"{prefix}: {len(cells)} cell(s) already stored, skipped")
-            return
         summary.skipped += len(cells) - len(pending)
+        if not pending:
+            self.progress(f"{prefix}: {len(cells)} cell(s) already stored, skipped")
+        return pending
+
+    def _run_job(self, name: str, job: Job, seed: int, prefix: str, summary: RunSummary) -> None:
+        pending = self.pending(name, job, seed, prefix, summary)
+        if pending:
+            self.execute(name, job, seed, prefix, pending, summary)
+
+    def execute(self, name: str, job: Job, seed: int, prefix: str, pending: dict[str, Target],
+                summary: RunSummary) -> None:
+        """Fit ``name`` on ``job`` once and score its ``pending`` cells, handing each record
+        to :attr:`put`; a failure is recorded in the cells it costs and never raised."""
+        params, job_key, _ = self.cells(name, job, seed)
         base = {
             "method": name, "params": params, "train": job.train_dataset, "fold": job.fold,
             "seed": seed, "job": job_key, "n_train": len(job.train),
@@ -369,7 +397,7 @@ class Runner:
                 continue
             if target.protocol == "within" and can_gradcam(method):
                 record.update(self._gallery(method, test, record, cid, seed, prefix))
-            self.store.put({**record, "cell": cid})
+            self.put({**record, "cell": cid})
             summary.computed += 1
             if target.corruption is None:
                 scores.append(f"{target.dataset} {record['metrics']['accuracy']:.3f}")
@@ -391,7 +419,7 @@ class Runner:
                     "n": len(job.train), "fingerprint": job.train.fingerprint,
                     "job": job_key}
         try:
-            save_model(method, name, params, self.config.run_dir / folder, training)
+            save_model(method, name, params, self.output_root / folder, training)
         except Exception as error:
             text = f"{type(error).__name__}: {error}"
             self.progress(f"{prefix}: model not saved ({text}); scoring goes on")
@@ -407,7 +435,7 @@ class Runner:
             image = gallery(method, test, np.asarray(record["y_pred"]), seed=seed)
             if image is None:
                 return {}
-            save_image(image, self.config.run_dir / path)
+            save_image(image, self.output_root / path)
         except Exception as error:
             self.progress(f"{prefix}: no explanation gallery ({type(error).__name__}: {error})")
             return {}
@@ -464,7 +492,7 @@ class Runner:
     ) -> None:
         text = f"{type(error).__name__}: {error}"
         for cid, target in cells.items():
-            self.store.put({
+            self.put({
                 **base, **_target_fields(target), "cell": cid, "status": "failed",
                 "error": text, "traceback": traceback.format_exc(),
                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),

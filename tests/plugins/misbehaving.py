@@ -1,5 +1,7 @@
-"""Methods that misbehave on purpose: one fails in fit, one is slow (for kill/resume tests)."""
+"""Methods that misbehave on purpose: one fails in fit, one kills its own process (a lost
+Ray worker), one is slow (for kill/resume tests)."""
 
+import os
 import time
 
 import numpy as np
@@ -17,6 +19,13 @@ class Explode(Method):
 
     def predict_proba(self, faces: FaceSet) -> np.ndarray:
         raise AssertionError("never fitted")
+
+
+@register_method("die", summary="kills its process in fit (tests a lost Ray worker; never "
+                 "run it in the driver)", in_default_run=False)
+class Die(Explode):
+    def fit(self, train: FaceSet, val: FaceSet | None = None) -> "Die":
+        os._exit(3)
 
 
 @register_method("sleepy", summary="majority class after a pause (tests kill and resume)",
