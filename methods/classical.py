@@ -338,6 +338,10 @@ class RandomForest(FeatureClassifier):
 class XGBoost(FeatureClassifier):
     """Gradient-boosted trees (xgboost, histogram method) on raw features.
 
+    Depth 6, 150 rounds at learning rate 0.2, 30 % of the features per tree: chosen on full
+    FER2013's PublicTest (validation) among settings that fit in ~10 min on one core — 0.494
+    (depth 6, 150 rounds, lr 0.2) vs 0.502 (depth 4, 400 rounds, lr 0.15; fit 1.7x longer).
+    The earlier depth-3 default fell short of plain ``XGBClassifier()`` on the same HOG.
     ``n_jobs`` defaults to 1: xgboost's OpenMP threads degrade badly when cores are shared
     (measured here: 28 s with 2 threads vs 4.8 s with 1 on a busy 2-core machine). Raise it on
     a dedicated machine.
@@ -345,7 +349,7 @@ class XGBoost(FeatureClassifier):
 
     score_kind = "softmax of boosted margins trained with log-loss"
 
-    def __init__(self, n_estimators: int = 150, max_depth: int = 3, learning_rate: float = 0.1,
+    def __init__(self, n_estimators: int = 150, max_depth: int = 6, learning_rate: float = 0.2,
                  max_bin: int = 32, n_jobs: int = 1, features: str = "hog",
                  mirror: bool | str = "auto", image_size: int = 48, seed: int = 0):
         if not isinstance(n_estimators, int) or n_estimators < 1:

@@ -4,9 +4,11 @@
 is stretched). ``crop = "detect"`` runs the code of ``ferbench predict``
 (:func:`ferbench.photos.find_faces`): dlib's frontal detector, the largest face, eyes levelled
 and framed as in the training data, so a model is trained on faces prepared exactly as the
-faces it will later be used on. Either way the result is :data:`SHAPE`, like RAF-DB's
-aligned faces. Many files are spread over worker processes (``FERBENCH_JOBS``, else every
-core), with a progress bar on stderr when it is a terminal.
+faces it will later be used on. ``crop = "box"`` cuts the face box a dataset publishes with
+each photo (AffectNet, ExpW), so its faces are framed as its authors framed them. Every way
+the result is :data:`SHAPE`, like RAF-DB's aligned faces. Many files are spread over worker
+processes (``FERBENCH_JOBS``, else every core), with a progress bar on stderr when it is a
+terminal.
 """
 
 from __future__ import annotations
@@ -27,17 +29,25 @@ from ferbench.registry import PluginError
 
 SHAPE = (100, 100, 3)
 """Every prepared face: 100x100 RGB."""
-PER_WORKER = {"none": 2000, "detect": 100}
+PER_WORKER = {"none": 2000, "box": 300, "detect": 100}
 """The fewest files worth a worker process. Starting one costs about 2 s (importing ferbench,
-loading dlib's models); reading a crop takes about a millisecond, finding and aligning the
-face of a photo 15 ms (350 px) to a few hundred (large photos)."""
+loading dlib's models); reading a crop takes about a millisecond, decoding a whole photo to
+cut a box from it several, finding and aligning the face of a photo 15 ms (350 px) to a few
+hundred (large photos)."""
 NO_FACE = "no face found by dlib's frontal detector (crop = \"detect\")"
+
+FaceBox = tuple[int, int, int, int]
+"""A published face box: left, top, right, bottom in the photo's pixels (right and bottom
+exclusive), the order of :attr:`ferbench.photos.DetectedFace.box`."""
 
 
 def describe(crop: str) -> str:
     """How ``crop`` prepares faces, for provenance."""
     if crop == "none":
         return f"face crops as given, resized (bilinear) to {SHAPE[1]}x{SHAPE[0]} RGB"
+    if crop == "box":
+        return (f"the published face box, clipped to the photo, resized (bilinear) to "
+                f"{SHAPE[1]}x{SHAPE[0]} RGB")
     return (f"largest face found by dlib's frontal detector, eye-aligned as `ferbench predict` "
             f"aligns it, resized (bilinear) to {SHAPE[1]}x{SHAPE[0]} RGB")
 
@@ -54,13 +64,17 @@ def check_detector() -> None:
         raise PluginError(f'crop = "detect": {error}') from None
 
 
-def prepare_face(path: Path, crop: str) -> np.ndarray | str:
-    """The face in one file at :data:`SHAPE`, or the problem that prevents it."""
-    if crop == "none":
+def prepare_face(path: Path, crop: str, box: FaceBox | None = None) -> np.ndarray | str:
+    """The face in one file at :data:`SHAPE`, or the problem that prevents it.
+
+    ``box``, given with ``crop = "box"``, is cut out before resizing.
+    """
+    if crop in ("none", "box"):
         try:
-            return resized(read_image(path, "RGB"), *SHAPE[:2])
+            image = read_image(path, "RGB")
         except ImageProblem as error:
             return str(error)
+        return resized(image, *SHAPE[:2]) if box is None else cut_box(image, box)
     from ferbench.photos import UnreadableImage, find_faces, read_photo
 
     try:
@@ -71,19 +85,37 @@ def prepare_face(path: Path, crop: str) -> np.ndarray | str:
     return resized(faces[0].crop, *SHAPE[:2]) if faces else NO_FACE
 
 
-def prepare_faces(paths: list[Path], crop: str, title: str) -> Iterator[np.ndarray | str]:
-    """:func:`prepare_face` of every path, in order; in worker processes when many."""
+def cut_box(image: np.ndarray, box: FaceBox) -> np.ndarray | str:
+    """``box`` of ``image`` at :data:`SHAPE`, or why it cannot be cut.
+
+    A box reaching past the photo's edge is clipped to it (published boxes sometimes do);
+    one with nothing inside the photo is a problem, not an empty face.
+    """
+    height, width = image.shape[:2]
+    left, top, right, bottom = box
+    left, top, right, bottom = max(left, 0), max(top, 0), min(right, width), min(bottom, height)
+    if right <= left or bottom <= top:
+        return (f"face box {tuple(box)} (left, top, right, bottom) holds no pixel of the "
+                f"{width}x{height} image")
+    return resized(np.ascontiguousarray(image[top:bottom, left:right]), *SHAPE[:2])
+
+
+def prepare_faces(paths: list[Path], crop: str, title: str,
+                  boxes: list[FaceBox] | None = None) -> Iterator[np.ndarray | str]:
+    """:func:`prepare_face` of every path (with its box), in order; in worker processes when
+    many."""
     jobs = min(worker_count(), len(paths) // PER_WORKER[crop])
+    each_box = boxes if boxes is not None else repeat(None)
     bar = tqdm(total=len(paths), desc=title, unit="image", file=sys.stderr,
                disable=not sys.stderr.isatty())
     with bar:
         if jobs <= 1:
-            for path in paths:
-                yield prepare_face(path, crop)
+            for path, box in zip(paths, each_box):
+                yield prepare_face(path, crop, box)
                 bar.update()
             return
         with process_pool(jobs) as pool:
             chunk = max(1, min(64, len(paths) // (jobs * 8)))
-            for face in pool.map(prepare_face, paths, repeat(crop), chunksize=chunk):
+            for face in pool.map(prepare_face, paths, repeat(crop), each_box, chunksize=chunk):
                 yield face
                 bar.update()
