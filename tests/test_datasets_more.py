@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from ferbench import DatasetFormatError, DatasetNotFound, emotion_index
+from ferbench.data.cache import DECODES
 from tests.fixtures_datasets import context, dataset
-from tests.fixtures_more import bright_box, save, write_affectnet
+from tests.fixtures_more import bright_box, save, write_affectnet, write_expw
 
+EXPW_ORDER = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 AFFECTNET_ORDER = ["neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt"]
 
 
@@ -111,3 +113,81 @@ def test_affectnet_missing_files_and_a_wrong_header(tmp_path):
         dataset("affectnet").load(ctx)
     with pytest.raises(ValueError, match="val_fraction must be in"):
         dataset("affectnet", val_fraction=1.0)
+
+
+def expw_faces(per_code: int) -> list:
+    """``per_code`` faces of each code, two to a photo, boxed inside the 60x80 photos."""
+    return [(f"photo_{i // 2}.jpg", i % 2, (5, 10, 40, 35), i % 7)
+            for i in range(7 * per_code)]
+
+
+def test_expw_splits_each_class_by_seed_after_the_cache(tmp_path):
+    ctx = context(tmp_path)
+    write_expw(ctx.data_root, expw_faces(10))
+    expw = dataset("expw")
+    assert expw.locate(ctx) == "origin"
+    splits = expw.load(ctx)
+    assert (len(splits.train), len(splits.val), len(splits.test)) == (49, 7, 14)
+    assert splits.test.image_shape == (100, 100) and splits.test.is_rgb
+    assert splits.test.class_counts() == {emotion_index(n): 2 for n in EXPW_ORDER}
+    ids = [set(part.ids) for part in (splits.train, splits.val, splits.test)]
+    assert sum(map(len, ids)) == 70 and len(set.union(*ids)) == 70
+    assert {"image/origin/photo_0.jpg#0", "image/origin/photo_0.jpg#1"} <= set.union(*ids)
+    assert splits.test.provenance["split"] == "test: 20% of each class, stratified, seed 0"
+    decodes = DECODES["expw"]
+    assert set(expw.load(ctx).test.ids) == ids[2]
+    other = expw.load(context(tmp_path, seed=1))
+    assert set(other.test.ids) != ids[2] and DECODES["expw"] == decodes
+
+
+def test_expw_box_is_top_left_right_bottom(tmp_path):
+    ctx = context(tmp_path)
+    photos = tmp_path / "data" / "expw" / "image" / "origin"
+    save(photos / "wide.jpg", bright_box((60, 80, 3), (50, 5, 74, 25)))
+    write_expw(ctx.data_root, [("wide.jpg", 0, (5, 50, 74, 25), 3),
+                               ("wide.jpg", 1, (5, 50, 74, 25), 3)])
+    splits = dataset("expw", test_fraction=0.5).load(ctx)
+    assert len(splits.train) == len(splits.test) == 1
+    assert_bright(splits.train.images[0])
+    assert_bright(splits.test.images[0])
+
+
+def test_expw_problems_name_the_line_and_skip_bad_drops_them(tmp_path):
+    ctx = context(tmp_path)
+    faces = expw_faces(2)
+    folder = write_expw(ctx.data_root, faces)
+    listing, photos = folder / "label" / "label.lst", folder / "image" / "origin"
+    (photos / "photo_1.jpg").write_bytes(b"\xff\xd8 truncated")  # faces on lines 3 and 4
+    lines = listing.read_text().splitlines()
+    lines[0] = lines[0][:-1] + "7"
+    lines[1] = lines[1] + " extra"
+    lines[4] = lines[4].replace(" 5 10 40 35 ", " 5 10 x 35 ")
+    lines[5] = lines[5].replace(" 5 10 40 35 ", " 5 40 10 35 ")
+    lines[6] = lines[6].replace("photo_3.jpg", "gone.jpg")
+    lines.append(lines[13])
+    listing.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetFormatError) as raised:
+        dataset("expw").load(ctx)
+    message = str(raised.value)
+    assert f"{listing} line 1: unknown label code '7'; known codes: 0 anger, 1 disgust" in message
+    assert f"{listing} line 2: expected 8 fields (image_name face_id_in_image" in message
+    assert f"{listing} line 5: face id and box '0 5 10 x 35' are not 5 integers" in message
+    assert f"{listing} line 6: face box top=5 left=40 right=10 bottom=35 has no area" in message
+    assert f"{listing} line 7: label without its image: {photos / 'gone.jpg'} not found" in message
+    for line in (3, 4):
+        assert f"{photos / 'photo_1.jpg'} ({listing} line {line}): unreadable" in message
+    assert (f"{listing} line 15: face 1 of photo_6.jpg is listed twice (also at {listing} "
+            "line 14)") in message
+    splits = dataset("expw").load(context(tmp_path, skip_bad=True))
+    assert sorted(splits.train.ids) == sorted(f"image/origin/photo_{i // 2}.jpg#{i % 2}"
+                                              for i in range(7, 14))
+    assert splits.train.provenance["skipped"] == 8
+
+
+def test_expw_missing_layout_and_bad_fractions(tmp_path):
+    ctx = context(tmp_path)
+    with pytest.raises(DatasetNotFound, match=r"expw/label/label\.lst and .*expw/image/origin/ "
+                                              r"\(origin layout\)"):
+        dataset("expw").locate(ctx)
+    with pytest.raises(ValueError, match=r"test_fraction must be in \(0, 1\)"):
+        dataset("expw", test_fraction=0)

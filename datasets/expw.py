@@ -1,0 +1,130 @@
+"""ExpW (Zhang et al., 2018): 91,793 faces in 7 classes, boxed in web photos.
+
+Layout under ``<data root>/expw/`` (datasets/README.md): ``image/origin/<name>.jpg`` photos
+and ``label/label.lst``, one line per face: ``image_name face_id_in_image face_box_top
+face_box_left face_box_right face_box_bottom face_box_cofidence expression_label``. Each
+face is cut by its box (``crops.cut_box``) and resized to 100x100 RGB.
+
+Codes: 0 angry, 1 disgust, 2 fear, 3 happy, 4 sad, 5 surprise, 6 neutral. ExpW publishes no
+split: after the cache, ``test_fraction`` of each class goes to test and ``val_fraction`` of
+the rest to val, stratified and seeded with ``ctx.seed``. Sample ids are
+``image/origin/<name>#<face id>``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from ferbench import DataContext, Dataset, LabelMap, Splits, register_dataset
+from ferbench.data import (
+    SampleList,
+    Samples,
+    crops,
+    find_layout,
+    load_cached,
+    stratified_holdout,
+    to_splits,
+    unknown_code,
+)
+
+CODES = LabelMap("expw", {0: "angry", 1: "disgust", 2: "fear", 3: "happy", 4: "sad",
+                          5: "surprise", 6: "neutral"})
+LABELS = "label/label.lst"
+PHOTOS = "image/origin"
+LAYOUTS = {"origin": [LABELS, f"{PHOTOS}/"]}
+FIELDS = ("image_name", "face_id_in_image", "face_box_top", "face_box_left", "face_box_right",
+          "face_box_bottom", "face_box_cofidence", "expression_label")
+
+
+@register_dataset(
+    "expw",
+    summary="ExpW: 91,793 in-the-wild web faces, 7 classes (box crops); seeded split",
+    details={"obtain": "http://mmlab.ie.cuhk.edu.hk/projects/socialrelation/index.html "
+                       "(Expression in-the-Wild download)",
+             "licence": "non-commercial research use only; the photos stay their owners'; "
+                        "no redistribution"},
+)
+class ExpW(Dataset):
+    """ExpW's labelled faces, cut by their published boxes, split by class and seed."""
+
+    name = "expw"
+
+    def __init__(self, test_fraction: float = 0.2, val_fraction: float = 0.1):
+        for key, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"expw: {key} must be in (0, 1), got {value}")
+        self.test_fraction, self.val_fraction = test_fraction, val_fraction
+
+    def locate(self, ctx: DataContext) -> str:
+        return find_layout(self.name, ctx, LAYOUTS)
+
+    def load(self, ctx: DataContext) -> Splits:
+        variant = self.locate(ctx)
+        folder = ctx.data_root / self.name
+        samples = load_cached(ctx.cache_dir, self.name, variant,
+                              [folder / LABELS, folder / PHOTOS], {},
+                              lambda: decode(folder, self.name))
+        _, test = stratified_holdout(samples.labels, self.test_fraction, ctx.seed)
+        parts = np.full(len(samples), "train")
+        parts[test] = "test"
+        provenance = {"variant": variant, "source": str(folder),
+                      "split": f"test: {self.test_fraction:.0%} of each class, stratified, "
+                               f"seed {ctx.seed}"}
+        return to_splits(dataclasses.replace(samples, parts=parts), ctx, self.name, provenance,
+                         val_fraction=self.val_fraction)
+
+
+def decode(folder: Path, dataset: str) -> Samples:
+    """Every well-formed face of ``label/label.lst``, cut from its photo by its box."""
+    samples = SampleList(dataset, crops.SHAPE)
+    listing = folder / LABELS
+    faces: list[tuple[Path, crops.FaceBox, int, str, str]] = []
+    seen: dict[str, str] = {}
+    for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), start=1):
+        fields, where = line.split(), f"{listing} line {number}"
+        if not fields:
+            continue
+        problem = _line_problem(fields)
+        if problem is None:
+            sample_id, path = f"{PHOTOS}/{fields[0]}#{fields[1]}", folder / PHOTOS / fields[0]
+            if sample_id in seen:
+                problem = (f"face {fields[1]} of {fields[0]} is listed twice (also at "
+                           f"{seen[sample_id]})")
+            elif not path.is_file():
+                problem = f"label without its image: {path} not found"
+        if problem is not None:
+            samples.problems.add(where, problem)
+            continue
+        seen[sample_id] = where
+        top, left, right, bottom = (int(value) for value in fields[2:6])
+        faces.append((path, (left, top, right, bottom), CODES.codes[int(fields[7])], sample_id,
+                      where))
+    prepared = crops.prepare_faces([face[0] for face in faces], "box", f"{dataset}: box crops",
+                                   [face[1] for face in faces])
+    for (path, _, label, sample_id, where), face in zip(faces, prepared):
+        if isinstance(face, str):
+            samples.problems.add(f"{path} ({where})", face)
+        else:
+            samples.add(face, label, "", sample_id, "train")
+    return samples.build({"crop": crops.describe("box")})
+
+
+def _line_problem(fields: list[str]) -> str | None:
+    """What is wrong with the fields of one label.lst line, or None."""
+    if len(fields) != len(FIELDS):
+        return f"expected {len(FIELDS)} fields ({' '.join(FIELDS)}), found {len(fields)}"
+    if not all(value.lstrip("-").isdigit() for value in fields[1:6]):
+        return f"face id and box {' '.join(fields[1:6])!r} are not 5 integers"
+    top, left, right, bottom = (int(value) for value in fields[2:6])
+    if right <= left or bottom <= top:
+        return f"face box top={top} left={left} right={right} bottom={bottom} has no area"
+    try:
+        float(fields[6])
+    except ValueError:
+        return f"face box confidence {fields[6]!r} is not a number"
+    if not fields[7].isdigit() or int(fields[7]) not in CODES.codes:
+        return unknown_code(CODES.codes, fields[7])
+    return None
