@@ -9,8 +9,15 @@ import pytest
 
 from ferbench import DatasetFormatError, DatasetNotFound, emotion_index
 from ferbench.data.cache import DECODES
-from tests.fixtures_datasets import context, dataset
-from tests.fixtures_more import bright_box, save, write_affectnet, write_expw
+from tests.fixtures_datasets import context, dataset, write_image
+from tests.fixtures_more import (
+    SFEW_CLASSES,
+    bright_box,
+    save,
+    write_affectnet,
+    write_expw,
+    write_sfew,
+)
 
 EXPW_ORDER = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 AFFECTNET_ORDER = ["neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt"]
@@ -191,3 +198,43 @@ def test_expw_missing_layout_and_bad_fractions(tmp_path):
         dataset("expw").locate(ctx)
     with pytest.raises(ValueError, match=r"test_fraction must be in \(0, 1\)"):
         dataset("expw", test_fraction=0)
+
+
+def test_sfew_val_is_the_test_split_and_val_is_carved_from_train(tmp_path):
+    ctx = context(tmp_path)
+    write_sfew(ctx.data_root, {"Train": 10, "Val": 1})
+    sfew = dataset("sfew")
+    assert sfew.locate(ctx) == "aligned"
+    splits = sfew.load(ctx)
+    assert (len(splits.train), len(splits.val), len(splits.test)) == (63, 7, 7)
+    assert splits.test.image_shape == (100, 100) and splits.test.is_rgb  # from 30x36
+    assert [int(v) for v in splits.test.labels] == [emotion_index(n) for n in SFEW_CLASSES]
+    assert splits.test.ids[0] == "Val/Angry/Movie_00000000_00000001.png"
+    assert all(i.startswith("Train/") for i in [*splits.train.ids, *splits.val.ids])
+    assert "face crops as given" in splits.test.provenance["crop"]
+
+
+def test_sfew_bad_files_and_folders_are_problems(tmp_path):
+    ctx = context(tmp_path)
+    folder = write_sfew(ctx.data_root, {"Train": 2, "Val": 1})
+    broken = folder / "Train" / "Happy" / "Movie_00300000_00000001.png"
+    broken.write_bytes(b"\x89PNG broken")
+    write_image(folder / "Val" / "Contempt" / "x.png", (36, 30, 3))
+    with pytest.raises(DatasetFormatError) as raised:
+        dataset("sfew").load(ctx)
+    message = str(raised.value)
+    assert f"{broken}: unreadable or truncated image" in message
+    assert (f"{folder / 'Val' / 'Contempt'}: unknown class folder 'Contempt'; expected one of "
+            "Angry, Disgust") in message
+    splits = dataset("sfew").load(context(tmp_path, skip_bad=True))
+    assert len(splits.train) + len(splits.val or []) == 13 and len(splits.test) == 7
+    assert splits.test.provenance["skipped"] == 2
+
+
+def test_sfew_missing_layout(tmp_path):
+    ctx = context(tmp_path)
+    with pytest.raises(DatasetNotFound, match=r"sfew/Train/ and .*sfew/Val/ \(aligned layout\)"):
+        dataset("sfew").locate(ctx)
+    (ctx.data_root / "sfew" / "Train").mkdir(parents=True)
+    with pytest.raises(DatasetNotFound, match=r"sfew/Val/ to complete the aligned layout"):
+        dataset("sfew").locate(ctx)
