@@ -9,16 +9,20 @@ import pytest
 
 from ferbench import DatasetFormatError, DatasetNotFound, emotion_index
 from ferbench.data.cache import DECODES
+from ferbench.protocols import subject_kfold
 from tests.fixtures_datasets import context, dataset, write_image
 from tests.fixtures_more import (
     SFEW_CLASSES,
     bright_box,
+    jaffe_names,
     save,
     write_affectnet,
     write_expw,
+    write_jaffe,
     write_sfew,
 )
 
+JAFFE_SUBJECTS = ["KA", "KL", "KM", "KR", "MK"]
 EXPW_ORDER = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 AFFECTNET_ORDER = ["neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt"]
 
@@ -238,3 +242,57 @@ def test_sfew_missing_layout(tmp_path):
     (ctx.data_root / "sfew" / "Train").mkdir(parents=True)
     with pytest.raises(DatasetNotFound, match=r"sfew/Val/ to complete the aligned layout"):
         dataset("sfew").locate(ctx)
+
+
+def assert_subject_independent(subjects: np.ndarray, kfold: int, seed: int = 0) -> None:
+    """Every fold of the protocol's subject k-fold keeps each subject on one side."""
+    folds = subject_kfold(subjects, kfold, seed)
+    assert len(folds) == kfold
+    for train, test in folds:
+        assert len(test) and not set(subjects[train]) & set(subjects[test])
+
+
+def test_jaffe_reads_subject_and_expression_from_the_file_names(tmp_path):
+    ctx = context(tmp_path)
+    folder = write_jaffe(ctx.data_root, jaffe_names(JAFFE_SUBJECTS))
+    (folder / "README").write_text("JAFFE images\n")
+    jaffe = dataset("jaffe", kfold=5)
+    assert jaffe.locate(ctx) == "tiff"
+    splits = jaffe.load(ctx)
+    train = splits.train
+    assert splits.test is None and splits.val is None and splits.kfold == 5
+    assert len(train) == 35 and train.image_shape == (256, 256) and not train.is_rgb
+    assert train.ids[:2].tolist() == ["KA.AN1.1.tiff", "KA.DI1.2.tiff"]
+    assert train.subjects.tolist() == [s for s in JAFFE_SUBJECTS for _ in range(7)]
+    assert train.labels[:7].tolist() == [emotion_index(n) for n in (
+        "anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")]
+    assert_subject_independent(train.subjects, splits.kfold)
+    assert dataset("jaffe").load(ctx).kfold == 10  # one subject per fold for the real 10
+
+
+def test_jaffe_bad_names_codes_and_images_are_problems(tmp_path):
+    ctx = context(tmp_path)
+    folder = write_jaffe(ctx.data_root, [*jaffe_names(["KA", "KL"]), "KA.XX1.90.tiff",
+                                         "KA_AN1_91.tiff"])
+    write_jaffe(ctx.data_root, ["KL.HA3.92.tiff"], shape=(128, 128))
+    (folder / "KL.SU1.14.tiff").write_bytes(b"not a TIFF")
+    with pytest.raises(DatasetFormatError) as raised:
+        dataset("jaffe").load(ctx)
+    message = str(raised.value)
+    assert (f"{folder / 'KA.XX1.90.tiff'}: unknown label code 'XX'; known codes: AN anger, "
+            "DI disgust") in message
+    assert f"{folder / 'KA_AN1_91.tiff'}: file name does not carry subject" in message
+    assert f"{folder / 'KL.HA3.92.tiff'}: expected a 256x256 image, found 128x128" in message
+    assert f"{folder / 'KL.SU1.14.tiff'}: unreadable or truncated image" in message
+    train = dataset("jaffe", kfold=2).load(context(tmp_path, skip_bad=True)).train
+    assert len(train) == 13 and train.provenance["skipped"] == 4
+
+
+def test_jaffe_missing_images(tmp_path):
+    ctx = context(tmp_path)
+    (ctx.data_root / "jaffe" / "jaffedbase").mkdir(parents=True)
+    with pytest.raises(DatasetNotFound, match=r"jaffe/\*\.tiff, JAFFE's 213 images named like "
+                                              r"KA\.AN1\.39\.tiff \(move the contents"):
+        dataset("jaffe").locate(ctx)
+    with pytest.raises(ValueError, match="kfold must be >= 2"):
+        dataset("jaffe", kfold=1)

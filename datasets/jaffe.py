@@ -1,0 +1,83 @@
+"""JAFFE (Lyons et al., 1998): 213 posed 256x256 gray images of 10 Japanese women, 7 classes.
+
+Layout under ``<data root>/jaffe/`` (datasets/README.md): the release's ``.tiff`` files,
+named ``<subject>.<expression><take>.<index>.tiff`` (``KA.AN1.39.tiff``: subject KA, anger).
+Other files there (a README) are ignored. The whole images are used, without a face crop.
+
+Codes: AN anger, DI disgust, FE fear, HA happiness, NE neutral, SA sadness, SU surprise.
+JAFFE has no official split: everything is ``train`` with subject ids (``KA``) and the
+protocol runs subject-independent ``kfold`` (default 10: one subject per fold), as for CK+;
+as a cross-dataset target all of it is test. Sample ids are the file names.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ferbench import DataContext, Dataset, DatasetNotFound, LabelMap, Splits, register_dataset
+from ferbench.data import SampleList, Samples, list_files, load_cached, to_splits, unknown_code
+
+CODES = LabelMap("jaffe", {"AN": "angry", "DI": "disgusted", "FE": "fear", "HA": "happy",
+                           "NE": "neutral", "SA": "sad", "SU": "surprised"})
+SIZE = 256
+FILE_NAME = re.compile(r"([A-Z]{2})\.([A-Z]{2})\d+\.\d+\.tiff?", re.IGNORECASE)
+
+
+def tiff_files(folder: Path) -> list[Path]:
+    """The TIFF images of ``folder``: JAFFE's files, whatever else lies beside them."""
+    return [path for path in list_files(folder) if path.suffix.lower() in (".tif", ".tiff")]
+
+
+@register_dataset(
+    "jaffe",
+    summary="JAFFE: 213 posed gray 256x256 images of 10 women, 7 classes; subject k-fold",
+    details={"obtain": "https://zenodo.org/record/3451524 (request access; non-commercial "
+                       "scientific research)",
+             "licence": "non-commercial scientific research only under the JAFFE terms; no "
+                        "redistribution; only the images the terms allow may be published"},
+)
+class Jaffe(Dataset):
+    """JAFFE's whole images, subject-independent k-fold."""
+
+    name = "jaffe"
+
+    def __init__(self, kfold: int = 10):
+        if kfold < 2:
+            raise ValueError(f"jaffe: kfold must be >= 2, got {kfold}")
+        self.kfold = kfold
+
+    def locate(self, ctx: DataContext) -> str:
+        folder = ctx.data_root / self.name
+        if not folder.is_dir() or not tiff_files(folder):
+            raise DatasetNotFound(
+                self.name, ctx.data_root,
+                expected=f"{folder}/*.tiff, JAFFE's 213 images named like KA.AN1.39.tiff "
+                         "(move the contents of the download's jaffedbase/ folder there)")
+        return "tiff"
+
+    def load(self, ctx: DataContext) -> Splits:
+        variant = self.locate(ctx)
+        folder = ctx.data_root / self.name
+        samples = load_cached(ctx.cache_dir, self.name, variant, [folder], {},
+                              lambda: decode(folder, self.name))
+        provenance = {"variant": variant, "source": str(folder)}
+        return to_splits(samples, ctx, self.name, provenance, kfold=self.kfold)
+
+
+def decode(folder: Path, dataset: str) -> Samples:
+    """Every JAFFE image with its subject and expression read from its file name."""
+    samples = SampleList(dataset, (SIZE, SIZE))
+    for path in tiff_files(folder):
+        match = FILE_NAME.fullmatch(path.name)
+        if match is None:
+            samples.problems.add(path, "file name does not carry subject and expression; "
+                                       "expected <subject>.<code><take>.<index>.tiff")
+            continue
+        subject, code = match.group(1).upper(), match.group(2).upper()
+        if code not in CODES.codes:
+            samples.problems.add(path, unknown_code(CODES.codes, code))
+            continue
+        samples.read(path, path.name, CODES.codes[code], "train", subject=subject)
+    return samples.build({"crop": f"whole {SIZE}x{SIZE} gray images as published, no face "
+                                  "crop"})
