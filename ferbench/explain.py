@@ -34,10 +34,11 @@ def can_gradcam(method: Method) -> bool:
     return getattr(method, "model", None) is not None
 
 
-def gradcam(method: Method, crops: Sequence[np.ndarray], targets: Sequence[int]
-            ) -> np.ndarray:
+def gradcam(method: Method, crops: Sequence[np.ndarray], targets: Sequence[int],
+            face_shape: Sequence[int] | None = None) -> np.ndarray:
     """(N, H, W) heatmaps in [0, 1] at the network's input size: Grad-CAM of class index
-    ``targets[i]`` (into ``method.classes_``) at the network's last convolution."""
+    ``targets[i]`` (into ``method.classes_``) at the network's last convolution; crops are
+    prepared as :func:`ferbench.saved.face_set` prepares them for ``face_shape``."""
     import torch
     from captum.attr import LayerAttribution, LayerGradCam
     from torch import nn
@@ -46,7 +47,7 @@ def gradcam(method: Method, crops: Sequence[np.ndarray], targets: Sequence[int]
     convolutions = [m for m in network.modules() if isinstance(m, nn.Conv2d)]
     if not convolutions:
         raise ValueError(f"{method.name}: no convolution to explain with Grad-CAM")
-    faces = face_set(crops, method.input_spec)
+    faces = face_set(crops, method.input_spec, face_shape)
     images = torch.from_numpy(faces.images.copy())
     images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
     device = next(network.parameters()).device

@@ -140,7 +140,8 @@ def _explain(model: SavedModel, kind: str, photo: np.ndarray, faces: list[Detect
              labels: list[str], stem: Path) -> None:
     if kind == "gradcam":
         targets = [model.classes.index(label) for label in labels]
-        heatmaps = gradcam(model.method, [face.crop for face in faces], targets)
+        heatmaps = gradcam(model.method, [face.crop for face in faces], targets,
+                           model.face_shape)
         panels = [heatmap_panel(f.crop, h, label)
                   for f, h, label in zip(faces, heatmaps, labels)]
     else:

@@ -417,7 +417,7 @@ class Runner:
         folder = Path("models") / f"{name}__{job.train_dataset}__{fold}__s{seed}__{job_key}"
         training = {"dataset": job.train_dataset, "fold": job.fold, "seed": seed,
                     "n": len(job.train), "fingerprint": job.train.fingerprint,
-                    "job": job_key}
+                    "face_shape": list(job.train.images.shape[1:]), "job": job_key}
         try:
             save_model(method, name, params, self.output_root / folder, training)
         except Exception as error:

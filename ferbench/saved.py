@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from ferbench import features
+from ferbench.data.samples import resized
 from ferbench.faceset import FaceSet
 from ferbench.labels import EMOTIONS, emotion_index
 from ferbench.method import InputSpec, Method
@@ -147,12 +149,18 @@ class SavedModel:
     def input_spec(self) -> InputSpec:
         return self.method.input_spec
 
+    @property
+    def face_shape(self) -> list[int] | None:
+        """Shape of the training dataset's faces, before the method's view (None in models
+        saved before ferbench recorded it)."""
+        return self.manifest["training"].get("face_shape")
+
     def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
         """Class probabilities of face crops (uint8, gray or RGB, any size) as a pandas
         DataFrame: a ``label`` column and one probability column per class."""
         import pandas as pd
 
-        faces = face_set(images, self.input_spec)
+        faces = face_set(images, self.input_spec, self.face_shape)
         prepared = features.prepare(faces, self.input_spec)
         proba = np.asarray(self.method.predict_proba(prepared), dtype=np.float64)
         frame = pd.DataFrame(proba, columns=self.classes)
@@ -163,26 +171,54 @@ class SavedModel:
         return f"SavedModel({self.name}, classes={self.classes}, from {self.directory})"
 
 
-def face_set(images: Sequence[np.ndarray] | np.ndarray, spec: InputSpec) -> FaceSet:
-    """Face crops of any size and colour as one FaceSet in the method's size and colour."""
+def face_set(images: Sequence[np.ndarray] | np.ndarray, spec: InputSpec,
+             face_shape: Sequence[int] | None = None) -> FaceSet:
+    """Face crops of any size and colour as one FaceSet in the method's size and colour.
+
+    ``face_shape`` is the shape of the training dataset's faces (manifest ``training``):
+    each crop is first brought to it — colour, then bilinear resize, as a dataset decoder
+    does — and then through :func:`ferbench.features.view`, the runner's own conversion. A
+    crop that a dataset with ``crop = "detect"`` would have stored is then prepared bit for
+    bit as that dataset's faces were. Without it (models saved before ferbench recorded it)
+    each crop goes straight to the method's size and colour.
+    """
     if spec.size is None:
         raise ValueError("the model's input view has no fixed size; pass same-size images")
+    if face_shape is not None:
+        faces = _as_training_faces(images, tuple(face_shape))
+        return features.view(faces, spec)
     height, width = spec.size
     rgb = spec.color == "rgb"
     converted = []
     for index, image in enumerate(images):
-        array = np.asarray(image)
-        if array.dtype != np.uint8 or array.ndim not in (2, 3) or (
-                array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
-            raise ValueError(f"face {index}: expected a uint8 (H, W) or (H, W, 3|4) image, "
-                             f"got {array.dtype} {array.shape}")
-        from PIL import Image
-
-        picture = Image.fromarray(array.squeeze(-1) if array.ndim == 3 and array.shape[2] == 1
-                                  else array)
-        picture = picture.convert("RGB" if rgb else "L")
+        picture = _picture(image, index).convert("RGB" if rgb else "L")
         picture = picture.resize((width, height), Image.Resampling.BILINEAR)
         converted.append(np.asarray(picture))
+    return _stacked(converted)
+
+
+def _picture(image: np.ndarray, index: int) -> Image.Image:
+    array = np.asarray(image)
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or (
+            array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"face {index}: expected a uint8 (H, W) or (H, W, 3|4) image, "
+                         f"got {array.dtype} {array.shape}")
+    return Image.fromarray(array.squeeze(-1) if array.ndim == 3 and array.shape[2] == 1
+                           else array)
+
+
+def _as_training_faces(images: Sequence[np.ndarray] | np.ndarray,
+                       face_shape: tuple[int, ...]) -> FaceSet:
+    """Crops as the training dataset stored its faces: RGB resized to its size, then gray
+    by :meth:`FaceSet.gray` when its faces are gray."""
+    height, width = face_shape[:2]
+    converted = [resized(np.asarray(_picture(image, index).convert("RGB")), height, width)
+                 for index, image in enumerate(images)]
+    faces = _stacked(converted)
+    return faces if len(face_shape) == 3 else faces.gray()
+
+
+def _stacked(converted: list[np.ndarray]) -> FaceSet:
     if not converted:
         raise ValueError("no face images given")
     stacked = np.stack(converted)

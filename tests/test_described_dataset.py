@@ -318,3 +318,27 @@ def test_detect_crops_the_face_of_each_photo_and_names_a_photo_without_one(tmp_p
     assert faces.images.shape[1:] == crops.SHAPE and faces.provenance["skipped"] == 1
     assert "eye-aligned as `ferbench predict`" in faces.provenance["crop"]
     assert faces.images.std() > 20  # a face with contrast, not the flat noise around it
+
+
+def test_predict_prepares_a_photo_s_face_bit_for_bit_as_training_on_detect_did(tmp_path,
+                                                                              shared_data):
+    """crop = "detect" trains on what `ferbench predict` will later feed the model."""
+    pytest.importorskip("dlib", reason="crop = 'detect' needs the landmarks extra (dlib-bin)")
+    from ferbench import features
+    from ferbench.method import InputSpec
+    from ferbench.photos import find_faces, read_photo
+    from ferbench.saved import face_set
+    from tests.test_predict import photo_with_face
+
+    for name, offset in [("happy/a.jpg", (100, 80)), ("happy/b.png", (20, 150)),
+                         ("sad/c.jpg", (150, 20)), ("sad/d.png", (60, 60))]:
+        (tmp_path / "images" / name).parent.mkdir(parents=True, exist_ok=True)
+        photo_with_face(shared_data, offset=offset).save(tmp_path / "images" / name)
+    toml = write_toml(tmp_path, 'name = "mine"\nimages = "images"\ncrop = "detect"\n'
+                                'test_fraction = 0.5\n')
+    faces = load(toml, tmp_path).train
+    crop = find_faces(read_photo(tmp_path / "images" / str(faces.ids[0])))[0].crop
+    for spec in (InputSpec(size=(48, 48), color="gray"), InputSpec(size=(64, 64), color="rgb")):
+        trained_on = features.view(faces, spec).images[0]
+        predicted_on = face_set([crop], spec, face_shape=faces.images.shape[1:]).images[0]
+        assert np.array_equal(trained_on, predicted_on)

@@ -33,6 +33,8 @@ def test_every_job_keeps_its_model_with_what_it_was_trained_on(kept_run):
     assert manifest["input"]["size"] == [48, 48] and manifest["input"]["color"] == "gray"
     assert manifest["training"]["dataset"] == "toy-a"
     assert manifest["training"]["n"] == within_a["n_train"]
+    toy_faces = create_dataset("toy-a").load(ferbench.DataContext.default()).train
+    assert manifest["training"]["face_shape"] == list(toy_faces.images.shape[1:])
     assert not any(name.endswith((".pkl", ".pickle", ".joblib", ".pt"))
                    for name in manifest["files"])
 
