@@ -6,8 +6,10 @@ face_box_left face_box_right face_box_bottom face_box_cofidence expression_label
 face is cut by its box (``crops.cut_box``) and resized to 100x100 RGB.
 
 Codes: 0 angry, 1 disgust, 2 fear, 3 happy, 4 sad, 5 surprise, 6 neutral. ExpW publishes no
-split: after the cache, ``test_fraction`` of each class goes to test and ``val_fraction`` of
-the rest to val, stratified and seeded with ``ctx.seed``. Sample ids are
+split: after the cache, whole photos making up about ``test_fraction`` of each class go to
+test (a photo's faces share a scene, lighting and often a person's pictures, so they never
+straddle train and test), then ``val_fraction`` of each remaining class to val, seeded with
+``ctx.seed``. The photo name is each face's subject. Sample ids are
 ``image/origin/<name>#<face id>``.
 """
 
@@ -24,8 +26,8 @@ from ferbench.data import (
     Samples,
     crops,
     find_layout,
+    grouped_holdout,
     load_cached,
-    stratified_holdout,
     to_splits,
     unknown_code,
 )
@@ -67,12 +69,13 @@ class ExpW(Dataset):
         samples = load_cached(ctx.cache_dir, self.name, variant,
                               [folder / LABELS, folder / PHOTOS], {},
                               lambda: decode(folder, self.name))
-        _, test = stratified_holdout(samples.labels, self.test_fraction, ctx.seed)
+        _, test = grouped_holdout(samples.labels, samples.subjects, self.test_fraction,
+                                  ctx.seed)
         parts = np.full(len(samples), "train")
         parts[test] = "test"
         provenance = {"variant": variant, "source": str(folder),
-                      "split": f"test: {self.test_fraction:.0%} of each class, stratified, "
-                               f"seed {ctx.seed}"}
+                      "split": f"test: whole photos, about {self.test_fraction:.0%} of each "
+                               f"class, seed {ctx.seed}"}
         return to_splits(dataclasses.replace(samples, parts=parts), ctx, self.name, provenance,
                          val_fraction=self.val_fraction)
 
@@ -108,7 +111,7 @@ def decode(folder: Path, dataset: str) -> Samples:
         if isinstance(face, str):
             samples.problems.add(f"{path} ({where})", face)
         else:
-            samples.add(face, label, "", sample_id, "train")
+            samples.add(face, label, path.name, sample_id, "train")
     return samples.build({"crop": crops.describe("box")})
 
 
