@@ -3,8 +3,9 @@
 Layout under ``<data root>/affectnet/`` (datasets/README.md): ``Manually_Annotated_Images/
 <subdir>/<file>.jpg`` with ``Manually_Annotated_file_lists/training.csv`` and
 ``validation.csv`` (header ``subDirectory_filePath,face_x,face_y,face_width,face_height,
-facial_landmarks,expression,valence,arousal``). Each face is cut by its published box
-(``crops.cut_box``) and resized to 100x100 RGB.
+facial_landmarks,expression,valence,arousal``). Each face is prepared from its published box
+at 100x100 RGB: ``crop = "align"`` (default) fits dlib's landmarks in the box and eye-aligns
+the face as ``ferbench predict`` does; ``crop = "box"`` cuts the box as published.
 
 Codes: 0 Neutral, 1 Happy, 2 Sad, 3 Surprise, 4 Fear, 5 Disgust, 6 Anger, 7 Contempt are
 kept; 8 None, 9 Uncertain and 10 No-Face are not emotions and are dropped, counted in
@@ -46,37 +47,41 @@ HEADER = ("subDirectory_filePath", "face_x", "face_y", "face_width", "face_heigh
 
 @register_dataset(
     "affectnet",
-    summary="AffectNet: ~291k manually labelled in-the-wild faces, 8 classes (box crops)",
+    summary="AffectNet: ~291k manually labelled in-the-wild faces, 8 classes (aligned in "
+            "their boxes)",
     details={"obtain": "http://mohammadmahoor.com/affectnet/ (request access; academic "
                        "research use)",
              "licence": "research use only under the AffectNet licence agreement; no "
                         "redistribution"},
 )
 class AffectNet(Dataset):
-    """AffectNet's manually annotated images, cut by their published face boxes."""
+    """AffectNet's manually annotated images, prepared from their published face boxes."""
 
     name = "affectnet"
 
-    def __init__(self, val_fraction: float = 0.1):
+    def __init__(self, val_fraction: float = 0.1, crop: str = "align"):
         if not 0.0 < val_fraction < 1.0:
             raise ValueError(f"affectnet: val_fraction must be in (0, 1), got {val_fraction}")
         self.val_fraction = val_fraction
+        self.crop = crops.check_box_crop(self.name, crop)
 
     def locate(self, ctx: DataContext) -> str:
         return find_layout(self.name, ctx, LAYOUTS)
 
     def load(self, ctx: DataContext) -> Splits:
         variant = self.locate(ctx)
+        if self.crop == "align":
+            crops.check_detector(self.crop)
         folder = ctx.data_root / self.name
         sources = [folder / IMAGES, *(folder / LISTS / name for name in PARTS)]
-        samples = load_cached(ctx.cache_dir, self.name, variant, sources, {},
-                              lambda: decode(folder, self.name))
+        samples = load_cached(ctx.cache_dir, self.name, variant, sources, {"crop": self.crop},
+                              lambda: decode(folder, self.name, self.crop))
         provenance = {"variant": variant, "source": str(folder)}
         return to_splits(samples, ctx, self.name, provenance, val_fraction=self.val_fraction)
 
 
-def decode(folder: Path, dataset: str) -> Samples:
-    """The faces of both file lists with an emotion code, cut by their boxes."""
+def decode(folder: Path, dataset: str, crop: str) -> Samples:
+    """The faces of both file lists with an emotion code, prepared from their boxes."""
     samples = SampleList(dataset, crops.SHAPE)
     dropped: Counter[str] = Counter()
     rows: list[tuple[Path, crops.FaceBox, int, str, str]] = []
@@ -99,14 +104,14 @@ def decode(folder: Path, dataset: str) -> Samples:
             seen[fields[0]] = where
             x, y, width, height = (int(value) for value in fields[1:5])
             rows.append((path, (x, y, x + width, y + height), CODES.codes[code], part, where))
-    faces = crops.prepare_faces([row[0] for row in rows], "box", f"{dataset}: box crops",
+    faces = crops.prepare_faces([row[0] for row in rows], crop, f"{dataset}: {crop} crops",
                                 [row[1] for row in rows])
     for (path, _, label, part, where), face in zip(rows, faces):
         if isinstance(face, str):
             samples.problems.add(f"{path} ({where})", face)
         else:
             samples.add(face, label, "", str(path.relative_to(folder)), part)
-    return samples.build({"crop": crops.describe("box"), "dropped": dict(sorted(dropped.items()))})
+    return samples.build({"crop": crops.describe(crop), "dropped": dict(sorted(dropped.items()))})
 
 
 def _rows(listing: Path, problems: Problems) -> Iterator[tuple[str, list[str]]]:

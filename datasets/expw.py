@@ -3,7 +3,9 @@
 Layout under ``<data root>/expw/`` (datasets/README.md): ``image/origin/<name>.jpg`` photos
 and ``label/label.lst``, one line per face: ``image_name face_id_in_image face_box_top
 face_box_left face_box_right face_box_bottom face_box_cofidence expression_label``. Each
-face is cut by its box (``crops.cut_box``) and resized to 100x100 RGB.
+face is prepared from its box at 100x100 RGB: ``crop = "align"`` (default) fits dlib's
+landmarks in the box and eye-aligns the face as ``ferbench predict`` does; ``crop = "box"``
+cuts the box as published.
 
 Codes: 0 angry, 1 disgust, 2 fear, 3 happy, 4 sad, 5 surprise, 6 neutral. ExpW publishes no
 split: after the cache, whole photos making up about ``test_fraction`` of each class go to
@@ -43,32 +45,37 @@ FIELDS = ("image_name", "face_id_in_image", "face_box_top", "face_box_left", "fa
 
 @register_dataset(
     "expw",
-    summary="ExpW: 91,793 in-the-wild web faces, 7 classes (box crops); seeded split",
+    summary="ExpW: 91,793 in-the-wild web faces, 7 classes (aligned in their boxes); "
+            "seeded split",
     details={"obtain": "http://mmlab.ie.cuhk.edu.hk/projects/socialrelation/index.html "
                        "(Expression in-the-Wild download)",
              "licence": "non-commercial research use only; the photos stay their owners'; "
                         "no redistribution"},
 )
 class ExpW(Dataset):
-    """ExpW's labelled faces, cut by their published boxes, split by class and seed."""
+    """ExpW's labelled faces, prepared from their published boxes, split by photo and seed."""
 
     name = "expw"
 
-    def __init__(self, test_fraction: float = 0.2, val_fraction: float = 0.1):
+    def __init__(self, test_fraction: float = 0.2, val_fraction: float = 0.1,
+                 crop: str = "align"):
         for key, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
             if not 0.0 < value < 1.0:
                 raise ValueError(f"expw: {key} must be in (0, 1), got {value}")
         self.test_fraction, self.val_fraction = test_fraction, val_fraction
+        self.crop = crops.check_box_crop(self.name, crop)
 
     def locate(self, ctx: DataContext) -> str:
         return find_layout(self.name, ctx, LAYOUTS)
 
     def load(self, ctx: DataContext) -> Splits:
         variant = self.locate(ctx)
+        if self.crop == "align":
+            crops.check_detector(self.crop)
         folder = ctx.data_root / self.name
         samples = load_cached(ctx.cache_dir, self.name, variant,
-                              [folder / LABELS, folder / PHOTOS], {},
-                              lambda: decode(folder, self.name))
+                              [folder / LABELS, folder / PHOTOS], {"crop": self.crop},
+                              lambda: decode(folder, self.name, self.crop))
         _, test = grouped_holdout(samples.labels, samples.subjects, self.test_fraction,
                                   ctx.seed)
         parts = np.full(len(samples), "train")
@@ -80,8 +87,8 @@ class ExpW(Dataset):
                          val_fraction=self.val_fraction)
 
 
-def decode(folder: Path, dataset: str) -> Samples:
-    """Every well-formed face of ``label/label.lst``, cut from its photo by its box."""
+def decode(folder: Path, dataset: str, crop: str) -> Samples:
+    """Every well-formed face of ``label/label.lst``, prepared from its box by ``crop``."""
     samples = SampleList(dataset, crops.SHAPE)
     listing = folder / LABELS
     faces: list[tuple[Path, crops.FaceBox, int, str, str]] = []
@@ -105,14 +112,14 @@ def decode(folder: Path, dataset: str) -> Samples:
         top, left, right, bottom = (int(value) for value in fields[2:6])
         faces.append((path, (left, top, right, bottom), CODES.codes[int(fields[7])], sample_id,
                       where))
-    prepared = crops.prepare_faces([face[0] for face in faces], "box", f"{dataset}: box crops",
+    prepared = crops.prepare_faces([face[0] for face in faces], crop, f"{dataset}: {crop} crops",
                                    [face[1] for face in faces])
     for (path, _, label, sample_id, where), face in zip(faces, prepared):
         if isinstance(face, str):
             samples.problems.add(f"{path} ({where})", face)
         else:
             samples.add(face, label, path.name, sample_id, "train")
-    return samples.build({"crop": crops.describe("box")})
+    return samples.build({"crop": crops.describe(crop)})
 
 
 def _line_problem(fields: list[str]) -> str | None:

@@ -60,16 +60,18 @@ def find_faces(photo: np.ndarray) -> list[DetectedFace]:
     models = dlib_models()
     upsample = 1 if min(photo.shape[:2]) < UPSAMPLE_BELOW else 0
     boxes = sorted(models.detector(photo, upsample), key=lambda box: -box.area())
-    faces = []
-    for box in boxes:
-        shape = models.predictor(photo, box)
-        points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-        faces.append(DetectedFace(
-            box=(box.left(), box.top(), box.right(), box.bottom()),
-            landmarks=points,
-            crop=aligned_crop(photo, points),
-        ))
-    return faces
+    return [face_in_box(photo, (box.left(), box.top(), box.right(), box.bottom()))
+            for box in boxes]
+
+
+def face_in_box(photo: np.ndarray, box: tuple[int, int, int, int]) -> DetectedFace:
+    """The face inside ``box`` (left, top, right, bottom; a detector's or a dataset's
+    published one): its 68 landmarks and the crop :func:`find_faces` would make of it."""
+    import dlib
+
+    shape = dlib_models().predictor(photo, dlib.rectangle(*box))
+    points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+    return DetectedFace(box=box, landmarks=points, crop=aligned_crop(photo, points))
 
 
 def aligned_crop(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

@@ -53,7 +53,7 @@ def test_affectnet_keeps_the_eight_emotions_and_counts_the_dropped_codes(tmp_pat
     assert [int(v) for v in splits.test.labels] == [emotion_index(n) for n in AFFECTNET_ORDER]
     assert splits.test.ids[0] == "Manually_Annotated_Images/val/0000.jpg"
     assert splits.test.provenance["dropped"] == {"no-face": 11, "none": 11, "uncertain": 11}
-    assert "published face box" in splits.test.provenance["crop"]
+    assert "landmarks fitted in the published face box" in splits.test.provenance["crop"]
     assert "carved from train" in splits.val.provenance["val"]
     assert not set(splits.train.ids) & set(splits.val.ids)
 
@@ -68,10 +68,36 @@ def test_affectnet_cuts_each_face_by_its_box(tmp_path):
         # a box reaching past the bottom-right corner is clipped to the photo
         "validation.csv": [("1/clipped.jpg", (40, 24, 40, 40), 1)],
     })
-    splits = dataset("affectnet", val_fraction=0.5).load(ctx)
+    splits = dataset("affectnet", val_fraction=0.5, crop="box").load(ctx)
     assert splits.train.image_shape == (100, 100)
     assert_bright(splits.train.images[0])
     assert_bright(splits.test.images[0])
+
+
+def test_box_datasets_align_the_face_in_its_box_exactly_as_predict_does(tmp_path, shared_data):
+    """The default crop = "align" trains on the crop `ferbench predict` makes of that face."""
+    pytest.importorskip("dlib", reason="crop = 'align' needs the landmarks extra (dlib-bin)")
+    from ferbench.data.crops import SHAPE
+    from ferbench.data.samples import resized
+    from ferbench.photos import find_faces, read_photo
+    from tests.test_predict import photo_with_face
+
+    ctx = context(tmp_path)
+    images = tmp_path / "data" / "affectnet" / "Manually_Annotated_Images"
+    (images / "1").mkdir(parents=True)
+    photo_with_face(shared_data).save(images / "1" / "face.png")
+    face = find_faces(read_photo(images / "1" / "face.png"))[0]
+    left, top, right, bottom = face.box
+    box = (left, top, right - left, bottom - top)
+    write_affectnet(ctx.data_root, {"training.csv": [("1/face.png", box, 1)],
+                                    "validation.csv": []})
+    splits = dataset("affectnet", val_fraction=0.5).load(ctx)
+    assert np.array_equal(splits.train.images[0], resized(face.crop, *SHAPE[:2]))
+    assert np.abs(splits.train.images[0].astype(int)
+                  - dataset("affectnet", crop="box").load(context(tmp_path)).train.images[0]
+                  ).mean() > 10
+    with pytest.raises(ValueError, match="affectnet: crop must be one of align, box"):
+        dataset("affectnet", crop="detect")
 
 
 def test_affectnet_problems_name_the_file_and_line_and_skip_bad_drops_them(tmp_path):
@@ -161,7 +187,7 @@ def test_expw_box_is_top_left_right_bottom(tmp_path):
         save(photos / name, bright_box((60, 80, 3), (50, 5, 74, 25)))
     write_expw(ctx.data_root, [("wide.jpg", 0, (5, 50, 74, 25), 3),
                                ("wide2.jpg", 0, (5, 50, 74, 25), 3)])
-    splits = dataset("expw", test_fraction=0.5).load(ctx)
+    splits = dataset("expw", test_fraction=0.5, crop="box").load(ctx)
     assert len(splits.train) == len(splits.test) == 1
     assert_bright(splits.train.images[0])
     assert_bright(splits.test.images[0])

@@ -5,8 +5,11 @@ is stretched). ``crop = "detect"`` runs the code of ``ferbench predict``
 (:func:`ferbench.photos.find_faces`): dlib's frontal detector, the largest face, eyes levelled
 and framed as in the training data, so a model is trained on faces prepared exactly as the
 faces it will later be used on. ``crop = "box"`` cuts the face box a dataset publishes with
-each photo (AffectNet, ExpW), so its faces are framed as its authors framed them. Every way
-the result is :data:`SHAPE`, like RAF-DB's aligned faces. Many files are spread over worker
+each photo (AffectNet, ExpW), so its faces are framed as its authors framed them; ``crop =
+"align"`` fits dlib's 68 landmarks inside that published box and eye-aligns the face exactly
+as ``ferbench predict`` does (:func:`ferbench.photos.face_in_box`), so a model trained on
+those datasets meets photos' faces framed as its training faces were. Every way the result is
+:data:`SHAPE`, like RAF-DB's aligned faces. Many files are spread over worker
 processes (``FERBENCH_JOBS``, else every core), with a progress bar on stderr when it is a
 terminal.
 """
@@ -29,13 +32,15 @@ from ferbench.registry import PluginError
 
 SHAPE = (100, 100, 3)
 """Every prepared face: 100x100 RGB."""
-PER_WORKER = {"none": 2000, "box": 300, "detect": 100}
+PER_WORKER = {"none": 2000, "box": 300, "align": 200, "detect": 100}
 """The fewest files worth a worker process. Starting one costs about 2 s (importing ferbench,
 loading dlib's models); reading a crop takes about a millisecond, decoding a whole photo to
 cut a box from it several, finding and aligning the face of a photo 15 ms (350 px) to a few
 hundred (large photos)."""
 NO_FACE = "no face found by dlib's frontal detector (crop = \"detect\")"
 
+BOX_CROPS = ("align", "box")
+"""How a dataset that publishes face boxes may prepare them; "align" is the default."""
 FaceBox = tuple[int, int, int, int]
 """A published face box: left, top, right, bottom in the photo's pixels (right and bottom
 exclusive), the order of :attr:`ferbench.photos.DetectedFace.box`."""
@@ -48,33 +53,47 @@ def describe(crop: str) -> str:
     if crop == "box":
         return (f"the published face box, clipped to the photo, resized (bilinear) to "
                 f"{SHAPE[1]}x{SHAPE[0]} RGB")
+    if crop == "align":
+        return (f"dlib's 68 landmarks fitted in the published face box, eye-aligned as "
+                f"`ferbench predict` aligns a face, resized (bilinear) to "
+                f"{SHAPE[1]}x{SHAPE[0]} RGB")
     return (f"largest face found by dlib's frontal detector, eye-aligned as `ferbench predict` "
             f"aligns it, resized (bilinear) to {SHAPE[1]}x{SHAPE[0]} RGB")
 
 
-def check_detector() -> None:
-    """Fail before decoding when ``crop = "detect"`` cannot run: dlib and its landmark model."""
+def check_box_crop(dataset: str, crop: str) -> str:
+    """``crop`` when it is one of :data:`BOX_CROPS`, else a ValueError naming the choices."""
+    if crop not in BOX_CROPS:
+        raise ValueError(f"{dataset}: crop must be one of {', '.join(BOX_CROPS)}, got {crop!r}")
+    return crop
+
+
+def check_detector(crop: str = "detect") -> None:
+    """Fail before decoding when ``crop`` ("detect" or "align") cannot run: dlib and its
+    landmark model."""
     from ferbench.features.landmarks import model_path
 
     if importlib.util.find_spec("dlib") is None:
-        raise PluginError('crop = "detect" needs dlib: pip install "ferbench[landmarks]"')
+        raise PluginError(f'crop = "{crop}" needs dlib: pip install "ferbench[landmarks]"')
     try:
         model_path()
     except (ModuleNotFoundError, FileNotFoundError) as error:
-        raise PluginError(f'crop = "detect": {error}') from None
+        raise PluginError(f'crop = "{crop}": {error}') from None
 
 
 def prepare_face(path: Path, crop: str, box: FaceBox | None = None) -> np.ndarray | str:
     """The face in one file at :data:`SHAPE`, or the problem that prevents it.
 
-    ``box``, given with ``crop = "box"``, is cut out before resizing.
+    ``box``, given with ``crop = "box"`` or ``"align"``, is the published face box.
     """
-    if crop in ("none", "box"):
+    if crop in ("none", "box", "align"):
         try:
             image = read_image(path, "RGB")
         except ImageProblem as error:
             return str(error)
-        return resized(image, *SHAPE[:2]) if box is None else cut_box(image, box)
+        if crop == "none" or box is None:
+            return resized(image, *SHAPE[:2])
+        return cut_box(image, box) if crop == "box" else align_in_box(image, box)
     from ferbench.photos import UnreadableImage, find_faces, read_photo
 
     try:
@@ -91,13 +110,37 @@ def cut_box(image: np.ndarray, box: FaceBox) -> np.ndarray | str:
     A box reaching past the photo's edge is clipped to it (published boxes sometimes do);
     one with nothing inside the photo is a problem, not an empty face.
     """
+    clipped = clip_box(image, box)
+    if isinstance(clipped, str):
+        return clipped
+    left, top, right, bottom = clipped
+    return resized(np.ascontiguousarray(image[top:bottom, left:right]), *SHAPE[:2])
+
+
+def align_in_box(image: np.ndarray, box: FaceBox) -> np.ndarray | str:
+    """The face in ``box`` eye-aligned as ``ferbench predict`` aligns it, at :data:`SHAPE`.
+
+    The box is in the stored pixels (no EXIF rotation), as datasets publish boxes; one
+    reaching past the edge is used as published (the landmark fit copes), one with nothing
+    inside the photo is a problem.
+    """
+    from ferbench.photos import face_in_box
+
+    clipped = clip_box(image, box)
+    if isinstance(clipped, str):
+        return clipped
+    return resized(face_in_box(image, box).crop, *SHAPE[:2])
+
+
+def clip_box(image: np.ndarray, box: FaceBox) -> FaceBox | str:
+    """``box`` clipped to the image, or why nothing of it is inside."""
     height, width = image.shape[:2]
     left, top, right, bottom = box
-    left, top, right, bottom = max(left, 0), max(top, 0), min(right, width), min(bottom, height)
-    if right <= left or bottom <= top:
+    clipped = (max(left, 0), max(top, 0), min(right, width), min(bottom, height))
+    if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
         return (f"face box {tuple(box)} (left, top, right, bottom) holds no pixel of the "
                 f"{width}x{height} image")
-    return resized(np.ascontiguousarray(image[top:bottom, left:right]), *SHAPE[:2])
+    return clipped
 
 
 def prepare_faces(paths: list[Path], crop: str, title: str,
