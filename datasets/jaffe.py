@@ -1,7 +1,8 @@
 """JAFFE (Lyons et al., 1998): 213 posed 256x256 gray images of 10 Japanese women, 7 classes.
 
 Layout under ``<data root>/jaffe/`` (datasets/README.md): the release's ``.tiff`` files,
-named ``<subject>.<expression><take>.<index>.tiff`` (``KA.AN1.39.tiff``: subject KA, anger).
+named ``<subject>.<expression><take>.<index>.tiff`` (``KA.AN1.39.tiff``: subject KA, anger),
+either as the download unpacks them (``jaffe/jaffedbase/``) or directly in ``jaffe/``.
 Other files there (a README) are ignored. The whole images are used, without a face crop.
 
 Codes: AN anger, DI disgust, FE fear, HA happiness, NE neutral, SA sadness, SU surprise.
@@ -21,6 +22,8 @@ from ferbench.data import SampleList, Samples, list_files, load_cached, to_split
 CODES = LabelMap("jaffe", {"AN": "angry", "DI": "disgusted", "FE": "fear", "HA": "happy",
                            "NE": "neutral", "SA": "sad", "SU": "surprised"})
 SIZE = 256
+VARIANTS = {"jaffedbase": "jaffedbase", "tiff": "."}
+"""Layout variant → folder of the TIFFs under ``jaffe/``."""
 FILE_NAME = re.compile(r"([A-Z]{2})\.([A-Z]{2})\d+\.\d+\.tiff?", re.IGNORECASE)
 
 
@@ -48,17 +51,18 @@ class Jaffe(Dataset):
         self.kfold = kfold
 
     def locate(self, ctx: DataContext) -> str:
-        folder = ctx.data_root / self.name
-        if not folder.is_dir() or not tiff_files(folder):
-            raise DatasetNotFound(
-                self.name, ctx.data_root,
-                expected=f"{folder}/*.tiff, JAFFE's 213 images named like KA.AN1.39.tiff "
-                         "(move the contents of the download's jaffedbase/ folder there)")
-        return "tiff"
+        root = ctx.data_root / self.name
+        for variant, folder in VARIANTS.items():
+            if (root / folder).is_dir() and tiff_files(root / folder):
+                return variant
+        raise DatasetNotFound(
+            self.name, ctx.data_root,
+            expected=f"{root}/jaffedbase/*.tiff (as the download unpacks) or {root}/*.tiff: "
+                     "JAFFE's 213 images named like KA.AN1.39.tiff")
 
     def load(self, ctx: DataContext) -> Splits:
         variant = self.locate(ctx)
-        folder = ctx.data_root / self.name
+        folder = ctx.data_root / self.name / VARIANTS[variant]
         samples = load_cached(ctx.cache_dir, self.name, variant, [folder], {},
                               lambda: decode(folder, self.name))
         provenance = {"variant": variant, "source": str(folder)}

@@ -100,9 +100,11 @@ def jaffe_names(subjects: list[str], per_code: int = 1) -> list[str]:
     return names
 
 
-def write_jaffe(root: Path, names: list[str], shape: tuple[int, ...] = (256, 256)) -> Path:
-    """``jaffe/<name>`` gray TIFFs, as the release's files lie once unpacked into ``jaffe/``."""
-    folder = root / "jaffe"
+def write_jaffe(root: Path, names: list[str], shape: tuple[int, ...] = (256, 256),
+                inside: str = "jaffedbase") -> Path:
+    """``jaffe/jaffedbase/<name>`` gray TIFFs, as the download unpacks (``inside = "."``:
+    moved up into ``jaffe/``)."""
+    folder = root / "jaffe" / inside
     for seed, name in enumerate(names):
         write_image(folder / name, shape, seed=seed, fmt="TIFF")
     return folder

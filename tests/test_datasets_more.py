@@ -288,7 +288,7 @@ def test_jaffe_reads_subject_and_expression_from_the_file_names(tmp_path):
     folder = write_jaffe(ctx.data_root, jaffe_names(JAFFE_SUBJECTS))
     (folder / "README").write_text("JAFFE images\n")
     jaffe = dataset("jaffe", kfold=5)
-    assert jaffe.locate(ctx) == "tiff"
+    assert jaffe.locate(ctx) == "jaffedbase"
     splits = jaffe.load(ctx)
     train = splits.train
     assert splits.test is None and splits.val is None and splits.kfold == 5
@@ -299,6 +299,10 @@ def test_jaffe_reads_subject_and_expression_from_the_file_names(tmp_path):
         "anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")]
     assert_subject_independent(train.subjects, splits.kfold)
     assert dataset("jaffe").load(ctx).kfold == 10  # one subject per fold for the real 10
+    moved = context(tmp_path / "moved")
+    write_jaffe(moved.data_root, jaffe_names(JAFFE_SUBJECTS), inside=".")
+    assert jaffe.locate(moved) == "tiff"
+    assert jaffe.load(moved).train.ids.tolist() == train.ids.tolist()
 
 
 def test_jaffe_bad_names_codes_and_images_are_problems(tmp_path):
@@ -322,8 +326,8 @@ def test_jaffe_bad_names_codes_and_images_are_problems(tmp_path):
 def test_jaffe_missing_images(tmp_path):
     ctx = context(tmp_path)
     (ctx.data_root / "jaffe" / "jaffedbase").mkdir(parents=True)
-    with pytest.raises(DatasetNotFound, match=r"jaffe/\*\.tiff, JAFFE's 213 images named like "
-                                              r"KA\.AN1\.39\.tiff \(move the contents"):
+    with pytest.raises(DatasetNotFound, match=r"jaffe/jaffedbase/\*\.tiff \(as the download "
+                                              r"unpacks\) or .*jaffe/\*\.tiff: JAFFE's 213"):
         dataset("jaffe").locate(ctx)
     with pytest.raises(ValueError, match="kfold must be >= 2"):
         dataset("jaffe", kfold=1)
