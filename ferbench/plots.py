@@ -126,8 +126,11 @@ def learning_curve_figure(lines: dict[str, list[tuple[float, ...]]], title: str,
                                 label=method)
             axis.fill_between(values[:, 0], values[:, column + 1], values[:, column + 2],
                               color=line.get_color(), alpha=0.15)
+    sizes = sorted({point[0] for points in lines.values() for point in points})
     for axis, metric in zip(axes, ("accuracy", "macro-F1")):
         axis.set_xscale("log")
+        axis.set_xticks(sizes, [f"{size:,.0f}" for size in sizes])
+        axis.minorticks_off()
         axis.set_xlabel("training faces")
         axis.set_title(metric, fontsize=10)
     axes[0].legend(fontsize=7)
