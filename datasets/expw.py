@@ -70,8 +70,7 @@ class ExpW(Dataset):
 
     def load(self, ctx: DataContext) -> Splits:
         variant = self.locate(ctx)
-        if self.crop == "align":
-            crops.check_detector(self.crop)
+        crops.check_detector(self.crop)
         folder = ctx.data_root / self.name
         samples = load_cached(ctx.cache_dir, self.name, variant,
                               [folder / LABELS, folder / PHOTOS], {"crop": self.crop},

@@ -79,8 +79,7 @@ class Kdef(Dataset):
 
     def load(self, ctx: DataContext) -> Splits:
         variant = self.locate(ctx)
-        if self.crop == "detect":
-            crops.check_detector()
+        crops.check_detector(self.crop)
         folder = ctx.data_root / self.name
         params = {"angles": list(self.angles), "crop": self.crop}
         samples = load_cached(ctx.cache_dir, self.name, variant, [folder / "KDEF"], params,

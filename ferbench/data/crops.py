@@ -68,9 +68,11 @@ def check_box_crop(dataset: str, crop: str) -> str:
     return crop
 
 
-def check_detector(crop: str = "detect") -> None:
-    """Fail before decoding when ``crop`` ("detect" or "align") cannot run: dlib and its
-    landmark model."""
+def check_detector(crop: str) -> None:
+    """Fail before decoding when ``crop`` needs dlib and its landmark model ("detect",
+    "align") and they are missing; crops that need neither pass."""
+    if crop not in ("detect", "align"):
+        return
     from ferbench.features.landmarks import model_path
 
     if importlib.util.find_spec("dlib") is None:

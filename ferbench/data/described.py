@@ -54,8 +54,7 @@ class DescribedDataset(Dataset):
             raise DescribedDataMissing(described, f"the images folder {described.images}/")
         if described.labels is not None and not described.labels.is_file():
             raise DescribedDataMissing(described, f"the labels CSV {described.labels}")
-        if described.crop == "detect":
-            crops.check_detector()
+        crops.check_detector(described.crop)
         layout = "csv" if described.labels is not None else "folders"
         return f"{layout}-{described.crop}"
 
