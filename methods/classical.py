@@ -33,6 +33,9 @@ MIRROR_LIMIT = 10_000
 """``mirror="auto"`` adds mirrored training faces up to this many faces: on small sets (CK+)
 they add pose and lighting variety cheaply; on FER2013-sized sets they would double the
 exact SVM's data and quadruple its fit time."""
+LINEAR_SVM_LIMIT = 10_000
+"""``kernel="auto"`` trains a linear SVM up to this many training faces, an RBF SVM above."""
+RBF_PCA_COMPONENTS = 200
 
 
 ESTIMATOR_FILE = "estimator.skops"
@@ -130,6 +133,7 @@ class FeatureClassifier(Method):
         if len(self.classes_) < 2:
             raise ValueError(f"{self.name}: training needs at least 2 classes, got {self.classes_}")
         targets = np.searchsorted(self.classes_, train.labels)
+        self.training_faces_ = len(train)
         matrix = self._matrix(train, count_detector=True)
         self.mirrored_ = self.mirror is True or (self.mirror == "auto"
                                                  and len(train) <= MIRROR_LIMIT)
@@ -219,16 +223,22 @@ class _SoftmaxDecision:
 
 @register_method("svm", details={"default features": "hog"})
 class SVM(FeatureClassifier):
-    """RBF SVM on standardised, PCA-reduced features (Nyström approximation above 40k faces).
+    """SVM on standardised features: linear on small training sets, RBF on large ones.
 
     Defaults chosen on validation data only: FER2013's PublicTest and CK+'s inner
-    subject-independent folds. Standardise → PCA to 200 components (no whitening, which
-    flattened the RBF kernel: CK+ 0.657 with it) → exact RBF SVC, C=10, gamma="scale"; it
-    trains on full FER2013 in about 2 minutes. Exact libsvm grows quadratically with the
-    number of faces, so above 40,000 the default ``solver="auto"`` maps the features through a
-    Nyström RBF approximation (``nystroem_components``) and trains a linear SVM there. Scores
-    are the softmax of the one-vs-rest decision values (argmax agrees with the SVM's
-    prediction); they are not Platt-calibrated probabilities, which would cost five extra fits.
+    subject-independent folds. ``kernel="auto"`` trains a linear SVM on all standardised
+    features up to 10,000 training faces: on CK+'s inner folds it beat the RBF pipeline for
+    HOG (0.917 vs 0.905) and HOG + landmarks (0.924 vs 0.909), and PCA to 200/400/800
+    components only lowered the linear SVM's score. Above 10,000 faces it is standardise → PCA
+    to 200 components (no whitening, which flattened the kernel) → RBF SVC, C=10,
+    gamma="scale": FER2013 PublicTest 0.573, against 0.439 for a linear SVM (liblinear, C=0.001)
+    on all standardised features.
+    ``pca_components="auto"`` means 200 for the RBF kernel and none for the linear one.
+    Exact libsvm grows quadratically with the number of faces, so above 40,000 the default
+    ``solver="auto"`` maps the features through a Nyström RBF approximation
+    (``nystroem_components``) and trains a linear SVM there. Scores are the softmax of the
+    one-vs-rest decision values (argmax agrees with the SVM's prediction); they are not
+    Platt-calibrated probabilities, which would cost five extra fits.
     """
 
     score_kind = "softmax of one-vs-rest SVM decision values: a ranking, not a probability"
@@ -236,7 +246,8 @@ class SVM(FeatureClassifier):
     def __init__(
         self,
         C: float = 10.0,
-        pca_components: int | float = 200,
+        kernel: str = "auto",
+        pca_components: int | float | str = "auto",
         solver: str = "auto",
         nystroem_components: int = 2000,
         features: str = "hog",
@@ -244,40 +255,59 @@ class SVM(FeatureClassifier):
         image_size: int = 48,
         seed: int = 0,
     ):
+        if kernel not in ("auto", "linear", "rbf"):
+            raise ValueError(f"svm: kernel={kernel!r} is not one of auto, linear, rbf")
         if solver not in ("auto", "exact", "nystroem"):
             raise ValueError(f"svm: solver={solver!r} is not one of auto, exact, nystroem")
+        if kernel == "linear" and solver == "nystroem":
+            raise ValueError("svm: solver='nystroem' approximates the RBF kernel; it cannot "
+                             "be combined with kernel='linear'")
         if C <= 0:
             raise ValueError(f"svm: C must be > 0, got {C}")
-        _components(pca_components, n_samples=1, n_features=1)
-        super().__init__(features, image_size, seed, mirror, C=C, pca_components=pca_components,
-                         solver=solver, nystroem_components=nystroem_components)
-        self.C, self.pca_components, self.solver = C, pca_components, solver
+        if pca_components != "auto":
+            _components(pca_components, n_samples=1, n_features=1)
+        super().__init__(features, image_size, seed, mirror, C=C, kernel=kernel,
+                         pca_components=pca_components, solver=solver,
+                         nystroem_components=nystroem_components)
+        self.C, self.kernel, self.pca_components, self.solver = C, kernel, pca_components, solver
         self.nystroem_components = nystroem_components
+
+    def _chosen_kernel(self) -> str:
+        if self.kernel != "auto":
+            return self.kernel
+        small = self.training_faces_ <= LINEAR_SVM_LIMIT and self.solver != "nystroem"
+        return "linear" if small else "rbf"
 
     def _estimator(self, n_samples: int, n_features: int) -> Any:
         from sklearn.decomposition import PCA
         from sklearn.kernel_approximation import Nystroem
         from sklearn.svm import SVC, LinearSVC
 
-        pca = PCA(n_components=_components(self.pca_components, n_samples, n_features),
-                  random_state=self.seed)
+        kernel = self._chosen_kernel()
+        requested = self.pca_components
+        if requested == "auto":
+            requested = RBF_PCA_COMPONENTS if kernel == "rbf" else None
+        reduce = () if requested is None else (
+            PCA(n_components=_components(requested, n_samples, n_features),
+                random_state=self.seed),)
         exact = self.solver == "exact" or (
             self.solver == "auto" and n_samples <= EXACT_SVM_LIMIT
         )
-        if exact:
-            classifier = SVC(C=self.C, kernel="rbf", gamma="scale", cache_size=SVC_CACHE_MB,
+        if kernel == "linear" or exact:
+            classifier = SVC(C=self.C, kernel=kernel, gamma="scale", cache_size=SVC_CACHE_MB,
                              decision_function_shape="ovr", random_state=self.seed)
-            return _SoftmaxDecision(_scaled(pca, classifier))
+            return _SoftmaxDecision(_scaled(*reduce, classifier))
         approximation = Nystroem(kernel="rbf", n_components=self.nystroem_components,
                                  random_state=self.seed)
         classifier = LinearSVC(C=self.C / 10, random_state=self.seed)
-        return _SoftmaxDecision(_scaled(pca, approximation, classifier))
+        return _SoftmaxDecision(_scaled(*reduce, approximation, classifier))
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()
-        pipeline = self.estimator_.pipeline
-        info["solver"] = "nystroem" if "nystroem" in pipeline.named_steps else "exact"
-        info["pca_components"] = int(pipeline.named_steps["pca"].n_components_)
+        steps = self.estimator_.pipeline.named_steps
+        info["kernel"] = "rbf" if "nystroem" in steps else steps["svc"].kernel
+        info["solver"] = "nystroem" if "nystroem" in steps else "exact"
+        info["pca_components"] = int(steps["pca"].n_components_) if "pca" in steps else None
         return info
 
 

@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 
 from ferbench import features
@@ -43,6 +45,24 @@ def test_svm_solvers_and_bad_values():
     assert svm.fit(prepared).describe()["solver"] == "nystroem"
 
 
+def test_svm_kernel_auto_is_linear_on_small_training_sets_and_rbf_on_large(monkeypatch):
+    from ferbench import create_method
+
+    classical = sys.modules[type(create_method("svm")).__module__]
+    with pytest.raises(ValueError, match="kernel='poly' is not one of auto, linear, rbf"):
+        create_method("svm", kernel="poly")
+    with pytest.raises(ValueError, match="cannot be combined with kernel='linear'"):
+        create_method("svm", kernel="linear", solver="nystroem")
+    train = features.prepare(toy_faces((0, 3, 4), 10), create_method("svm").input_spec)
+    small = create_method("svm").fit(train).describe()
+    assert (small["kernel"], small["pca_components"]) == ("linear", None)
+    monkeypatch.setattr(classical, "LINEAR_SVM_LIMIT", len(train) - 1)
+    large = create_method("svm").fit(train).describe()
+    assert (large["kernel"], large["pca_components"]) == ("rbf", 2 * len(train))
+    forced = create_method("svm", kernel="rbf", pca_components=5).fit(train).describe()
+    assert (forced["kernel"], forced["pca_components"]) == ("rbf", 5)
+
+
 def test_method_without_prepared_features_says_how_to_prepare():
     from ferbench import create_method
 
@@ -82,8 +102,6 @@ def test_hog_plus_landmarks_end_to_end_names_the_features(tmp_path):
 
 
 def test_small_training_sets_are_mirrored_unless_told_otherwise(monkeypatch):
-    import sys
-
     from ferbench import create_method
 
     classical = sys.modules[type(create_method("knn")).__module__]
