@@ -118,18 +118,6 @@ def _accepts(factory: Callable[..., Any], parameter: str) -> bool:
     )
 
 
-def _with_defaults(factory: Callable[..., Any], params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` completed with the factory's own defaults, so a stored cell is reused only
-    while the method would still be built the same way (a changed default recomputes it)."""
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):
-        return params
-    defaults = {name: p.default for name, p in signature.parameters.items()
-                if p.default is not inspect.Parameter.empty}
-    return {**defaults, **params}
-
-
 def _digest(*parts: Any) -> str:
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
@@ -347,8 +335,7 @@ class Runner:
         """The parameters, job key and cells (id → target) of ``name`` on ``job``."""
         params = self._method_params(name, seed)
         val_print = job.val.fingerprint if job.val is not None else None
-        resolved = _with_defaults(METHODS.get(name).factory, params)
-        job_key = _digest(name, resolved, job.train_dataset, job.fold, seed,
+        job_key = _digest(name, params, job.train_dataset, job.fold, seed,
                           job.train.fingerprint, val_print)
         return params, job_key, {cell_id(name, job_key, t, seed): t for t in self.targets(job)}
 

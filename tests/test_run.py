@@ -1,6 +1,5 @@
 """End-to-end runs of the harness on tiny toy datasets (tests/plugins)."""
 
-import inspect
 import json
 import os
 import signal
@@ -56,22 +55,6 @@ def test_rerun_computes_nothing_again(tmp_path, capsys):
     assert main(run_args(tmp_path, "--methods", "nearest-mean")) == 0
     assert "0 cell(s) computed, 6 already stored" in capsys.readouterr().err
     assert {r["cell"]: r["finished"] for r in stored(tmp_path)} == first
-
-
-def test_a_changed_method_default_recomputes_its_cells(tmp_path, capsys, monkeypatch):
-    from ferbench import create_method
-
-    knn_class = type(create_method("knn"))
-    within_a = ["--methods", "knn", "--datasets", "toy-a", "--protocol", "within"]
-    assert main([*run_args(tmp_path), *within_a]) == 0
-    assert main([*run_args(tmp_path), *within_a]) == 0
-    assert "0 cell(s) computed, 1 already stored" in capsys.readouterr().err
-    parameters = inspect.signature(knn_class.__init__).parameters.items()
-    defaults = {name: p.default for name, p in parameters if p.default is not p.empty}
-    monkeypatch.setattr(knn_class.__init__, "__defaults__", tuple({**defaults, "k": 3}.values()))
-    assert main([*run_args(tmp_path), *within_a]) == 0
-    assert "1 cell(s) computed, 0 already stored" in capsys.readouterr().err
-    assert len(stored(tmp_path)) == 2
 
 
 def test_failing_plugin_is_recorded_and_the_rest_completes(tmp_path, capsys):
