@@ -221,7 +221,8 @@ class _SoftmaxDecision:
         return _softmax(scores)
 
 
-@register_method("svm", details={"default features": "hog"})
+@register_method("svm", details={"default features": "hog"},
+                 budgets={"quick": {"kernel": "rbf"}, "standard": {}, "full": {}})
 class SVM(FeatureClassifier):
     """SVM on standardised features: linear on small training sets, RBF on large ones.
 
@@ -239,6 +240,9 @@ class SVM(FeatureClassifier):
     (``nystroem_components``) and trains a linear SVM there. Scores are the softmax of the
     one-vs-rest decision values (argmax agrees with the SVM's prediction); they are not
     Platt-calibrated probabilities, which would cost five extra fits.
+    The ``quick`` budget (the embedded 3-minute demo) uses the RBF pipeline whatever the size:
+    libsvm's linear kernel on all 5,256 HOG values took 65 s on the demo's 4,200 rows against
+    5 s for the RBF pipeline.
     """
 
     score_kind = "softmax of one-vs-rest SVM decision values: a ranking, not a probability"
