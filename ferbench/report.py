@@ -114,6 +114,12 @@ class Group:
         capped = sum(r.get("method_info", {}).get("stopped_by") == "time_budget" for r in self.ok)
         return f" ⏱ capped {capped}/{len(self.ok)}" if capped else ""
 
+    def mixed_note(self) -> str:
+        """" ⚠ k parameter sets": its cells were computed under different method parameters
+        (an interrupted rerun after an upgrade or a ``--set``, or several run directories)."""
+        keys = {r.get("params_key") for r in self.ok}
+        return f" ⚠ {len(keys)} parameter sets" if len(keys) > 1 else ""
+
 
 GroupKey = tuple[str, str, str, str, str]
 
@@ -229,7 +235,8 @@ class Report:
                 accuracy = _cell(group, "accuracy", self.multi_seed)
                 if method in tied[dataset]:
                     accuracy = f"**{accuracy}**"
-                row += [accuracy + (group.capped_note() if group else ""),
+                notes = group.capped_note() + group.mixed_note() if group else ""
+                row += [accuracy + notes,
                         _cell(group, "macro_f1", self.multi_seed)]
                 if group and group.ok:
                     f1s.append(group.summary("macro_f1")[0])
@@ -237,6 +244,13 @@ class Report:
             order.append(np.mean(f1s) if f1s else -1.0)
         rows = [rows[i] for i in np.argsort(order, kind="stable")[::-1]]
         return _table(rows, headers)
+
+    def mixed_legend(self) -> str:
+        """The ⚠ mark explained, only when some row carries it."""
+        if not any(g.mixed_note() for g in self.groups.values() if g.protocol == "within"):
+            return ""
+        return (" ⚠ k parameter sets: the row pools cells computed under k different sets of "
+                "method parameters; rerun its command to the end so that one set remains.")
 
     def cross_matrix(self, method: str, metric: str) -> tuple[list[str], list[str], np.ndarray]:
         """Train datasets, test datasets, and the metric matrix (NaN where not run/failed)."""
@@ -369,7 +383,7 @@ class Report:
                 "⏱ capped k/n: a time cap stopped k of the n fits before their schedule ended. "
                 "**Bold** accuracy: not significantly different from the best method on that "
                 "dataset (exact McNemar test on the same test faces, Holm-corrected, "
-                f"α = {ALPHA}).", "", self.within_table(), ""]
+                f"α = {ALPHA})." + self.mixed_legend(), "", self.within_table(), ""]
         comparisons = [sentence for _, sentence in self.significance.values() if sentence]
         if comparisons:
             out += [f"Significance tests: {'; '.join(comparisons)}.", ""]

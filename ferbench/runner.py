@@ -118,6 +118,18 @@ def _accepts(factory: Callable[..., Any], parameter: str) -> bool:
     )
 
 
+def _with_defaults(factory: Callable[..., Any], params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` completed with the factory's own defaults: the parameters a cell was
+    computed under, so that a changed default computes it afresh."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return params
+    defaults = {name: p.default for name, p in signature.parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    return {**defaults, **params}
+
+
 def _digest(*parts: Any) -> str:
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
@@ -240,7 +252,7 @@ class Runner:
             for index, target in enumerate(self.targets(job)):
                 ids = {m: cells[index] for m, cells in member_cells.items()}
                 cid = cell_id(name, _digest(ids), target, seed)
-                if self.store.is_done(cid):
+                if self.store.is_done(cid) or self.store.restore(cid):
                     summary.skipped += 1
                     continue
                 base = {"method": name, "ensemble": list(members), "members": ids,
@@ -335,9 +347,16 @@ class Runner:
         """The parameters, job key and cells (id → target) of ``name`` on ``job``."""
         params = self._method_params(name, seed)
         val_print = job.val.fingerprint if job.val is not None else None
-        job_key = _digest(name, params, job.train_dataset, job.fold, seed,
+        resolved = _with_defaults(METHODS.get(name).factory, params)
+        job_key = _digest(name, resolved, job.train_dataset, job.fold, seed,
                           job.train.fingerprint, val_print)
         return params, job_key, {cell_id(name, job_key, t, seed): t for t in self.targets(job)}
+
+    def params_key(self, name: str, seed: int) -> str:
+        """A digest of every parameter ``name`` is built with, defaults included, bar the
+        seed: cells that share it ran the same method and may be pooled."""
+        resolved = _with_defaults(METHODS.get(name).factory, self._method_params(name, seed))
+        return _digest(name, {k: v for k, v in resolved.items() if k != "seed"})
 
     def targets(self, job: Job) -> list[Target]:
         """The job's test sets, then each within test set under every ``--corruptions``."""
@@ -350,7 +369,8 @@ class Runner:
                 ) -> dict[str, Target]:
         """The cells of ``name`` on ``job`` not stored yet; counts and reports the rest."""
         cells = self.cells(name, job, seed)[2]
-        pending = {cid: t for cid, t in cells.items() if not self.store.is_done(cid)}
+        pending = {cid: t for cid, t in cells.items()
+                   if not (self.store.is_done(cid) or self.store.restore(cid))}
         summary.skipped += len(cells) - len(pending)
         if not pending:
             self.progress(f"{prefix}: {len(cells)} cell(s) already stored, skipped")
@@ -369,6 +389,7 @@ class Runner:
         base = {
             "method": name, "params": params, "train": job.train_dataset, "fold": job.fold,
             "seed": seed, "job": job_key, "n_train": len(job.train),
+            "params_key": self.params_key(name, seed),
             "budget": self.budget if METHODS.get(name).budgets else None,
         }
         if job.train_fraction is not None:

@@ -4,6 +4,11 @@ Every record is written to a temporary file and renamed into place, so a kill at
 moment leaves either the old state or the new one, never half a file. A run holds an
 exclusive lock on its directory for its whole life, so two runs cannot interleave writes.
 Re-running a command reads the store and skips the cells already finished.
+
+A directory holds one current record per slot (method, protocol, train, test, fold, seed,
+condition): a record computed under other parameters, the user's or a changed default,
+moves the one it replaces to ``results/superseded/``, where the report no longer pools it
+and from where rerunning the earlier command restores it without computing.
 """
 
 from __future__ import annotations
@@ -20,6 +25,15 @@ from typing import Any
 PROBA_DECIMALS = 5
 """Decimals of stored class scores: enough for calibration and soft-vote ensembles, at a
 fraction of the JSON size."""
+
+
+SLOT_FIELDS = ("method", "protocol", "train", "test", "fold", "seed", "corruption", "severity",
+               "train_fraction")
+"""What a record answers for: two records that agree on these are two answers to one cell."""
+
+
+def slot(record: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(record.get(name) for name in SLOT_FIELDS)
 
 
 class RunLockedError(RuntimeError):
@@ -43,9 +57,28 @@ class ResultStore:
     def __init__(self, run_dir: Path):
         self.run_dir = Path(run_dir)
         self.results_dir = self.run_dir / "results"
+        self.superseded_dir = self.results_dir / "superseded"
+        self._slots: dict[str, tuple[Any, ...]] | None = None
 
     def _path(self, cell_id: str) -> Path:
         return self.results_dir / f"{cell_id}.json"
+
+    def _slot_index(self) -> dict[str, tuple[Any, ...]]:
+        """Cell id → slot of every current record, read once per process."""
+        if self._slots is None:
+            self._slots = {r["cell"]: slot(r) for r in self.records() if "cell" in r}
+        return self._slots
+
+    def _supersede_others(self, record: dict[str, Any]) -> None:
+        """Move every other current record of ``record``'s slot to ``superseded/``."""
+        index = self._slot_index()
+        key = slot(record)
+        for other in [cid for cid, other_key in index.items()
+                      if other_key == key and cid != record["cell"]]:
+            self.superseded_dir.mkdir(parents=True, exist_ok=True)
+            os.replace(self._path(other), self.superseded_dir / f"{other}.json")
+            del index[other]
+        index[record["cell"]] = key
 
     @contextmanager
     def locked(self) -> Iterator[ResultStore]:
@@ -71,7 +104,22 @@ class ResultStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def put(self, record: dict[str, Any]) -> None:
+        """Store ``record`` as its slot's current answer, superseding any other."""
         write_json_atomic(self._path(record["cell"]), record)
+        self._supersede_others(record)
+
+    def restore(self, cell_id: str) -> bool:
+        """Bring a finished superseded record back as its slot's current answer."""
+        path = self.superseded_dir / f"{cell_id}.json"
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if record.get("status") != "ok":
+            return False
+        os.replace(path, self._path(cell_id))
+        self._supersede_others(record)
+        return True
 
     def get(self, cell_id: str) -> dict[str, Any] | None:
         """The stored record, or None when absent or unreadable."""

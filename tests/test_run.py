@@ -1,5 +1,6 @@
 """End-to-end runs of the harness on tiny toy datasets (tests/plugins)."""
 
+import inspect
 import json
 import os
 import signal
@@ -100,13 +101,55 @@ def test_unknown_method_suggests_and_bad_setting_is_explained(tmp_path, capsys):
     assert not (tmp_path / "runs" / "r" / "results").exists()
 
 
-def test_method_parameters_are_recorded_and_change_the_cell(tmp_path):
-    assert main(run_args(tmp_path, "--methods", "knn", "--protocol", "within",
-                         "--set", "knn.k=3")) == 0
-    assert main(run_args(tmp_path, "--methods", "knn", "--protocol", "within",
-                         "--set", "knn.k=5")) == 0
-    ks = sorted({r["params"]["k"] for r in stored(tmp_path)})
-    assert ks == [3, 5]
+def within_knn(tmp_path, k):
+    return run_args(tmp_path, "--methods", "knn", "--datasets", "toy-a", "--protocol", "within",
+                    "--set", f"knn.k={k}")
+
+
+def test_new_parameters_supersede_the_stored_cells_and_the_old_ones_come_back(tmp_path, capsys):
+    assert main(within_knn(tmp_path, 3)) == 0
+    assert main(within_knn(tmp_path, 5)) == 0
+    assert [r["params"]["k"] for r in stored(tmp_path)] == [5]
+    superseded = ResultStore(tmp_path / "runs" / "r").superseded_dir
+    assert [json.loads(p.read_text())["params"]["k"] for p in superseded.glob("*.json")] == [3]
+    report = (tmp_path / "reports" / "r" / "README.md").read_text()
+    assert "| knn" in report and "parameter sets" not in report
+    capsys.readouterr()
+    assert main(within_knn(tmp_path, 3)) == 0
+    assert "0 cell(s) computed, 1 already stored" in capsys.readouterr().err
+    assert [r["params"]["k"] for r in stored(tmp_path)] == [3]
+
+
+def test_a_changed_method_default_recomputes_its_cells(tmp_path, capsys, monkeypatch):
+    from ferbench import create_method
+
+    knn_init = type(create_method("knn")).__init__
+    within_a = ["--methods", "knn", "--datasets", "toy-a", "--protocol", "within"]
+    assert main(run_args(tmp_path, *within_a)) == 0
+    assert main(run_args(tmp_path, *within_a)) == 0
+    assert "0 cell(s) computed, 1 already stored" in capsys.readouterr().err
+    [before] = stored(tmp_path)
+    parameters = inspect.signature(knn_init).parameters.items()
+    defaults = {name: p.default for name, p in parameters if p.default is not p.empty}
+    monkeypatch.setattr(knn_init, "__defaults__", tuple({**defaults, "k": 3}.values()))
+    assert main(run_args(tmp_path, *within_a)) == 0
+    assert "1 cell(s) computed, 0 already stored" in capsys.readouterr().err
+    [after] = stored(tmp_path)
+    assert after["params_key"] != before["params_key"]
+    superseded = ResultStore(tmp_path / "runs" / "r").superseded_dir
+    assert [p.stem for p in superseded.glob("*.json")] == [before["cell"]]
+
+
+def test_a_row_pooling_two_parameter_sets_is_marked(tmp_path):
+    assert main(within_knn(tmp_path / "one", 3)) == 0
+    assert main(within_knn(tmp_path / "two", 5)) == 0
+    merged = tmp_path / "merged"
+    assert main(["report", str(tmp_path / "one" / "runs" / "r"),
+                 str(tmp_path / "two" / "runs" / "r"), "--to", str(merged)]) == 0
+    readme = (merged / "README.md").read_text()
+    knn_row = next(line for line in readme.splitlines() if line.startswith("| knn"))
+    assert "⚠ 2 parameter sets" in knn_row
+    assert "rerun its command to the end" in readme
 
 
 def test_killed_run_resumes_to_the_same_results(tmp_path):
