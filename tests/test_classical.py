@@ -1,5 +1,7 @@
+import dataclasses
 import sys
 
+import numpy as np
 import pytest
 
 from ferbench import features
@@ -45,24 +47,63 @@ def test_svm_solvers_and_bad_values():
     assert svm.fit(prepared).describe()["solver"] == "nystroem"
 
 
-def test_svm_kernel_auto_is_linear_on_small_training_sets_and_rbf_on_large(monkeypatch):
+def test_svm_kernel_auto_is_chosen_on_inner_folds_of_the_training_faces(monkeypatch):
     from ferbench import create_method
 
-    classical = sys.modules[type(create_method("svm")).__module__]
+    svm_class = type(create_method("svm"))
+    classical = sys.modules[svm_class.__module__]
     with pytest.raises(ValueError, match="kernel='poly' is not one of auto, linear, rbf"):
         create_method("svm", kernel="poly")
     with pytest.raises(ValueError, match="cannot be combined with kernel='linear'"):
         create_method("svm", kernel="linear", solver="nystroem")
-    train = features.prepare(toy_faces((0, 3, 4), 10), create_method("svm").input_spec)
-    small = create_method("svm").fit(train).describe()
-    assert (small["kernel"], small["pca_components"]) == ("linear", None)
-    monkeypatch.setattr(classical, "LINEAR_SVM_LIMIT", len(train) - 1)
+    spec = create_method("svm").input_spec
+    few = create_method("svm").fit(features.prepare(toy_faces((0, 3, 4), 10), spec)).describe()
+    assert few["kernel"] == "rbf" and "kernel_inner_accuracy" not in few
+    train = features.prepare(toy_faces((0, 3, 4), 25), spec)
+    chosen = create_method("svm").fit(train).describe()
+    scores = chosen["kernel_inner_accuracy"]
+    assert set(scores) == {"linear", "rbf"} and all(0 <= v <= 1 for v in scores.values())
+    assert chosen["kernel"] == ("linear" if scores["linear"] > scores["rbf"] else "rbf")
+    assert chosen["pca_components"] == min(classical.PCA_COMPONENTS[chosen["kernel"]], 150)
+    for linear, rbf, expected in ((0.9, 0.8, "linear"), (0.8, 0.8, "rbf"), (0.7, 0.8, "rbf")):
+        monkeypatch.setattr(svm_class, "_inner_fold_scores",
+                            lambda self, *_, s={"linear": linear, "rbf": rbf}: s)
+        assert create_method("svm").fit(train).describe()["kernel"] == expected
+    monkeypatch.setattr(classical, "KERNEL_CHOICE_LIMIT", len(train) - 1)
     large = create_method("svm").fit(train).describe()
-    assert (large["kernel"], large["pca_components"]) == ("rbf", 2 * len(train))
-    forced = create_method("svm", kernel="rbf", pca_components=5).fit(train).describe()
-    assert (forced["kernel"], forced["pca_components"]) == ("rbf", 5)
+    assert large["kernel"] == "rbf" and "kernel_inner_accuracy" not in large
+    forced = create_method("svm", kernel="linear", pca_components=5).fit(train).describe()
+    assert (forced["kernel"], forced["pca_components"]) == ("linear", 5)
 
 
+def test_svm_inner_folds_keep_a_subject_and_the_mirror_images_together(monkeypatch):
+    from ferbench import create_method
+
+    faces = toy_faces((0, 3, 4), 20)
+    subjects = np.array([f"s{i % 12}" for i in range(len(faces))])
+    train = features.prepare(dataclasses.replace(faces, subjects=subjects),
+                             create_method("svm").input_spec)
+    svm = create_method("svm")
+    seen = []
+    real_pipeline = type(svm)._pipeline
+
+    def spying(self, kernel, n_samples, n_features):
+        model = real_pipeline(self, kernel, n_samples, n_features)
+        fit = model.fit
+        model.fit = lambda x, y: (seen.append(x), fit(x, y))[1]
+        return model
+
+    monkeypatch.setattr(type(svm), "_pipeline", spying)
+    svm.fit(train)
+    own, mirrored = svm._matrix(train), svm._matrix(svm._mirrored(train))
+    assert len(seen) == 2 * 3 + 1  # each kernel on 3 inner folds, then the final fit
+    for rows in seen[:-1]:
+        used = [i for i in range(len(own)) if (rows == own[i]).all(axis=1).any()]
+        assert 0 < len(used) < len(own) and len(rows) == 2 * len(used)
+        assert all((rows == mirrored[i]).all(axis=1).any() for i in used)
+        for subject in set(subjects):
+            inside = [i in used for i in np.flatnonzero(subjects == subject)]
+            assert all(inside) or not any(inside), f"subject {subject} split across folds"
 def test_method_without_prepared_features_says_how_to_prepare():
     from ferbench import create_method
 
