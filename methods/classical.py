@@ -28,6 +28,10 @@ EXACT_SVM_LIMIT = 40_000
 """Exact libsvm up to this many training faces (full FER2013, 28,709: 105 s on two cores,
 167 s with libsvm's own single-core multi-class training); Nyström above, where exact
 training time grows quadratically out of reach."""
+THREADED_PAIRS_ROWS = 10_000
+"""Above this many training rows libsvm's one-vs-one pairs train in threads on every core
+(FER2013: 100 s vs 167 s); below, libsvm's own multi-class SVC, which fits in seconds there
+and scores several times faster, as the pairs share their kernel rows."""
 SVC_CACHE_MB = 2000
 """libsvm's kernel cache per pair of classes; its 200 MB default thrashes on FER2013."""
 MIRROR_LIMIT = 10_000
@@ -272,9 +276,9 @@ class SVM(FeatureClassifier):
     linear kernel (CK+'s inner folds: 0.917 with 800 or all 5,256, and libsvm's linear kernel
     on all of them took over 3.5 min on 2,500 FER2013 faces against 28 s with 800); C=10,
     gamma="scale".
-    libsvm's 21 one-vs-one pairs are trained in parallel threads, one per core
-    (``OneVsOneClassifier``), each pair's ``gamma="scale"`` from its own faces: FER2013
-    PublicTest 0.5726, against 0.5709 for libsvm's single-core multi-class training.
+    Above 10,000 training rows libsvm's 21 one-vs-one pairs are trained in parallel threads,
+    one per core (``OneVsOneClassifier``), each pair's ``gamma="scale"`` from its own faces:
+    FER2013 PublicTest 0.5726, against 0.5709 for libsvm's single-core multi-class training.
     Exact libsvm grows quadratically with the number of faces, so above 40,000 the default
     ``solver="auto"`` maps the features through a Nyström RBF approximation
     (``nystroem_components``) and trains a linear SVM there. Scores are the softmax of the
@@ -373,9 +377,11 @@ class SVM(FeatureClassifier):
             self.solver == "auto" and n_samples <= EXACT_SVM_LIMIT
         )
         if kernel == "linear" or exact:
-            pairs = SVC(C=self.C, kernel=kernel, gamma="scale", cache_size=SVC_CACHE_MB,
-                        random_state=self.seed)
-            return _SoftmaxDecision(_scaled(reduce, OneVsOneClassifier(pairs, n_jobs=-1)))
+            svc = SVC(C=self.C, kernel=kernel, gamma="scale", cache_size=SVC_CACHE_MB,
+                      random_state=self.seed)
+            if n_samples > THREADED_PAIRS_ROWS:
+                svc = OneVsOneClassifier(svc, n_jobs=-1)
+            return _SoftmaxDecision(_scaled(reduce, svc))
         approximation = Nystroem(kernel="rbf", n_components=self.nystroem_components,
                                  random_state=self.seed)
         classifier = LinearSVC(C=self.C / 10, random_state=self.seed)
@@ -384,8 +390,8 @@ class SVM(FeatureClassifier):
     def describe(self) -> dict[str, Any]:
         info = super().describe()
         steps = self.estimator_.pipeline.named_steps
-        info["kernel"] = ("rbf" if "nystroem" in steps
-                          else steps["onevsoneclassifier"].estimator.kernel)
+        svc = steps.get("onevsoneclassifier", steps.get("svc"))
+        info["kernel"] = "rbf" if "nystroem" in steps else getattr(svc, "estimator", svc).kernel
         info["solver"] = "nystroem" if "nystroem" in steps else "exact"
         info["pca_components"] = int(steps["pca"].n_components_)
         scores = getattr(self, "kernel_scores_", {})
