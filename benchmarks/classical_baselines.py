@@ -1,9 +1,9 @@
 """Each classical method at its defaults beside a plain hand-written scikit-learn pipeline.
 
-Both sides get the same feature matrix (ferbench's default HOG, from its feature cache) and
-the same split: FER2013 train → PrivateTest, CK+ subject-independent 10-fold (the runner's
-folds, seed 0, pooled). The baselines are what a careful researcher would write first,
-library defaults unless noted:
+Both sides get the same feature matrix (the method's default features from ferbench's
+feature cache: HOG, and for the svm HOG + dlib's landmarks) and the same split: FER2013
+train → PrivateTest, CK+ subject-independent 10-fold (the runner's folds, seed 0, pooled).
+The baselines are what a careful researcher would write first, library defaults unless noted:
 
     svm      StandardScaler → PCA(100) → SVC(C=10)        (RBF, gamma="scale")
     knn      StandardScaler → PCA(100) → KNeighborsClassifier()   (k=5)
@@ -33,6 +33,7 @@ from sklearn.svm import SVC
 from tabulate import tabulate
 
 from ferbench import DataContext, FaceSet, create_dataset, create_method, features
+from ferbench.features.landmarks import split_detector_column
 from ferbench.protocols import subject_kfold
 
 
@@ -52,8 +53,13 @@ BASELINES: dict[str, Callable[[], Any]] = {
 
 
 def matrix(faces: FaceSet, method: Any) -> np.ndarray:
-    """The features the method asked for, concatenated as its default (HOG only) uses them."""
-    return np.hstack([faces.features[spec.key] for spec in method.input_spec.features])
+    """The features the method asked for, concatenated as the method uses them (the landmarks'
+    detector-found column dropped)."""
+    blocks = []
+    for spec in method.input_spec.features:
+        block = faces.features[spec.key]
+        blocks.append(split_detector_column(block)[0] if spec.name == "landmarks" else block)
+    return np.hstack(blocks)
 
 
 def evaluate(name: str, folds: list[tuple[FaceSet, FaceSet]]) -> dict[str, tuple[float, float]]:

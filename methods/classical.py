@@ -2,7 +2,7 @@
 
 Every classifier here asks the harness for the same input — 48×48 grayscale faces with the
 chosen feature matrices attached — so one HOG extraction per (dataset, split) serves all
-four, and is cached on disk for later runs.
+four, and is cached on disk for later runs (the svm adds dlib's landmarks by default).
 
 ``features`` selects ``hog``, ``landmarks`` or ``hog+landmarks`` (concatenated). ``hog`` is
 two-scale: 8-px and 4-px cells at 48 px (image_size / 6 and / 12), 9 orientations, 2x2
@@ -185,7 +185,7 @@ class FeatureClassifier(Method):
             key = (faces.fingerprint, spec.key)
             if key not in _MIRRORED:
                 if len(_MIRRORED) >= MIRROR_MEMO:
-                    _MIRRORED.clear()
+                    del _MIRRORED[next(iter(_MIRRORED))]  # the oldest: others may be in use
                 _MIRRORED[key] = extract(np.ascontiguousarray(faces.images[:, :, ::-1]), spec)
             matrices[spec.key] = _MIRRORED[key]
         return faces.with_features(**matrices)
@@ -258,8 +258,9 @@ class _SoftmaxDecision:
         return _softmax(scores)
 
 
-@register_method("svm", details={"default features": "hog"},
-                 budgets={"quick": {"kernel": "rbf"}, "standard": {}, "full": {}})
+@register_method("svm", details={"default features": "hog+landmarks"},
+                 budgets={"quick": {"kernel": "rbf", "features": "hog"}, "standard": {},
+                          "full": {}})
 class SVM(FeatureClassifier):
     """SVM on standardised, PCA-reduced features; linear or RBF kernel, chosen per training set.
 
@@ -284,7 +285,12 @@ class SVM(FeatureClassifier):
     (``nystroem_components``) and trains a linear SVM there. Scores are the softmax of the
     one-vs-rest decision values (argmax agrees with the SVM's prediction); they are not
     Platt-calibrated probabilities, which would cost five extra fits.
-    The ``quick`` budget (the embedded 3-minute demo) trains the RBF without comparing.
+    Features default to HOG + dlib's landmarks, which beat HOG alone on both validation sets:
+    FER2013 PublicTest 0.590 vs 0.573, CK+ inner folds 0.924 vs 0.917 (each with the kernel it
+    chose); the landmarks cost one dlib pass per dataset (94 s for FER2013's 32,298 training
+    and PublicTest faces on two cores), cached on disk like the HOG.
+    The ``quick`` budget (the embedded 3-minute demo) trains the RBF on HOG alone, without
+    comparing kernels.
     """
 
     score_kind = "softmax of one-vs-rest SVM decision values: a ranking, not a probability"
@@ -296,7 +302,7 @@ class SVM(FeatureClassifier):
         pca_components: int | float | str = "auto",
         solver: str = "auto",
         nystroem_components: int = 2000,
-        features: str = "hog",
+        features: str = "hog+landmarks",
         mirror: bool | str = "auto",
         image_size: int = 48,
         seed: int = 0,

@@ -234,7 +234,7 @@ def test_face_frame_removes_position_scale_and_rotation():
 
 def test_missing_dlib_names_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "dlib", None)
-    with pytest.raises(ModuleNotFoundError, match=r"dlib.*pip install 'ferbench\[landmarks\]'"):
+    with pytest.raises(ModuleNotFoundError, match=r"dlib.*pip install dlib-bin face-rec"):
         landmarks.landmark_features(np.zeros((1, 48, 48), np.uint8))
 
 
@@ -243,7 +243,7 @@ def test_missing_model_names_what_to_install(monkeypatch):
     with pytest.raises(FileNotFoundError, match=r"no_such_predictor.dat is missing.*pip install"):
         landmarks.landmark_features(np.zeros((1, 48, 48), np.uint8))
     monkeypatch.setattr(landmarks, "MODEL_PACKAGE", "no_such_face_models_package")
-    with pytest.raises(ModuleNotFoundError, match=r"pip install 'ferbench\[landmarks\]'"):
+    with pytest.raises(ModuleNotFoundError, match=r"pip install dlib-bin face-recognition-models"):
         landmarks.landmark_features(np.zeros((1, 48, 48), np.uint8))
 
 

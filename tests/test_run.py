@@ -247,6 +247,6 @@ def test_bad_method_parameter_stops_before_any_data_is_read(tmp_path, capsys, se
     error = capsys.readouterr().err
     assert code == 2 and time.perf_counter() - started < 10
     assert problem in error and "method 'svm'" in error
-    assert "Its parameters (defaults): C=10.0" in error and "features='hog'" in error
+    assert "Its parameters (defaults): C=10.0" in error and "features='hog+landmarks'" in error
     assert "not found under data root" not in error
     assert not (tmp_path / "r").exists()

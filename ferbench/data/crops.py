@@ -76,7 +76,7 @@ def check_detector(crop: str) -> None:
     from ferbench.features.landmarks import model_path
 
     if importlib.util.find_spec("dlib") is None:
-        raise PluginError(f'crop = "{crop}" needs dlib: pip install "ferbench[landmarks]"')
+        raise PluginError(f'crop = "{crop}" needs dlib: pip install dlib-bin')
     try:
         model_path()
     except (ModuleNotFoundError, FileNotFoundError) as error:

@@ -38,8 +38,8 @@ def resolve_detector(detector: str) -> str:
     except PluginError:
         if importlib.util.find_spec("dlib") is not None:
             return "dlib"
-    raise PluginError("no face detector available: install dlib-bin (the ferbench[landmarks] "
-                      "extra) or opencv-python-headless<5, whose Haar cascades OpenCV 5 dropped")
+    raise PluginError("no face detector available: install dlib-bin (a ferbench dependency) "
+                      "or opencv-python-headless<5, whose Haar cascades OpenCV 5 dropped")
 
 
 class FaceCropper:
@@ -100,7 +100,7 @@ def _dlib() -> tuple[str, Callable[[np.ndarray], list[Box]]]:
         import dlib
     except ImportError:
         raise PluginError(
-            "detector='dlib' needs dlib: pip install dlib-bin (the ferbench[landmarks] extra), "
+            "detector='dlib' needs dlib: pip install dlib-bin (a ferbench dependency), "
             "or choose detector='haar'"
         ) from None
     detector = dlib.get_frontal_face_detector()

@@ -45,7 +45,7 @@ from PIL import Image
 from ferbench.features import check_images, register_feature
 from ferbench.features.parallel import map_rows
 
-INSTALL_HINT = "pip install 'ferbench[landmarks]'"
+INSTALL_HINT = "pip install dlib-bin face-recognition-models (both are ferbench dependencies)"
 MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "models/shape_predictor_68_face_landmarks.dat"
 
