@@ -25,7 +25,8 @@ def test_svm_within_and_cross_on_fer2013_rafdb_ckplus(tmp_path, shared_data, cap
     write_rafdb_basic(root, raf_entries(6, "train", 1) + raf_entries(3, "test", 1))
 
     code = main(["run", "--methods", "svm", "--datasets", "fer2013,rafdb,ckplus",
-                 "--data-root", str(root), "--folds", "5", "--out", str(tmp_path / "run"),
+                 "--data-root", str(root), "--folds", "5", "--budget", "quick",
+                 "--out", str(tmp_path / "run"),
                  "--reports", str(tmp_path / "reports"), "--cache-dir", str(tmp_path / "cache")])
     assert code == 0, capsys.readouterr().err
     records = ResultStore(tmp_path / "run").records()
