@@ -52,6 +52,7 @@ class Entry(Generic[T]):
     in_default_run: bool = True
     details: dict[str, str] = field(default_factory=dict)
     budgets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    revision: int = 1
 
     def params_for(self, budget: str | None, params: dict[str, Any]) -> dict[str, Any]:
         """The budget's preset parameters overridden by the user's explicit ones."""
@@ -104,12 +105,18 @@ class Registry(Generic[T]):
         in_default_run: bool = True,
         details: dict[str, str] | None = None,
         budgets: dict[str, dict[str, Any]] | None = None,
+        revision: int = 1,
     ) -> Callable[[Callable[..., T]], Callable[..., T]]:
         """Decorator registering a factory (a class or a function) under ``name``.
 
         ``budgets`` maps budget names (see :data:`ferbench.budgets.BUDGETS`) to the parameters
         that budget presets; a method without them trains the same way under every budget.
+        ``revision``: raise it when the method computes differently under the same
+        parameters, so that stored results of the old code are recomputed, not reused.
         """
+        if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+            raise PluginError(f"{self.kind} {name!r}: revision must be an int >= 1, "
+                              f"got {revision!r}")
         if budgets:
             from ferbench.budgets import check_budget_names
 
@@ -134,6 +141,7 @@ class Registry(Generic[T]):
                 in_default_run=in_default_run,
                 details=dict(details or {}),
                 budgets={k: dict(v) for k, v in (budgets or {}).items()},
+                revision=revision,
             )
             return factory
 

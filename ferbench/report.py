@@ -116,7 +116,8 @@ class Group:
 
     def mixed_note(self) -> str:
         """" ⚠ k parameter sets": its cells were computed under different method parameters
-        (an interrupted rerun after an upgrade or a ``--set``, or several run directories)."""
+        or revisions (an interrupted rerun after an upgrade or a ``--set``, or several run
+        directories)."""
         keys = {r.get("params_key") for r in self.ok}
         return f" ⚠ {len(keys)} parameter sets" if len(keys) > 1 else ""
 
@@ -250,7 +251,8 @@ class Report:
         if not any(g.mixed_note() for g in self.groups.values() if g.protocol == "within"):
             return ""
         return (" ⚠ k parameter sets: the row pools cells computed under k different sets of "
-                "method parameters; rerun its command to the end so that one set remains.")
+                "method parameters (or method revisions); rerun its command to the end so that "
+                "one set remains.")
 
     def cross_matrix(self, method: str, metric: str) -> tuple[list[str], list[str], np.ndarray]:
         """Train datasets, test datasets, and the metric matrix (NaN where not run/failed)."""

@@ -130,6 +130,15 @@ def _with_defaults(factory: Callable[..., Any], params: dict[str, Any]) -> dict[
     return {**defaults, **params}
 
 
+def method_identity(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """What a cell's results depend on in the method: its parameters, defaults included, and
+    its revision once raised above 1 (so results stored before revisions existed keep their
+    keys)."""
+    entry = METHODS.get(name)
+    resolved = _with_defaults(entry.factory, params)
+    return resolved if entry.revision == 1 else {**resolved, "method revision": entry.revision}
+
+
 def _digest(*parts: Any) -> str:
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
@@ -347,16 +356,15 @@ class Runner:
         """The parameters, job key and cells (id → target) of ``name`` on ``job``."""
         params = self._method_params(name, seed)
         val_print = job.val.fingerprint if job.val is not None else None
-        resolved = _with_defaults(METHODS.get(name).factory, params)
-        job_key = _digest(name, resolved, job.train_dataset, job.fold, seed,
+        job_key = _digest(name, method_identity(name, params), job.train_dataset, job.fold, seed,
                           job.train.fingerprint, val_print)
         return params, job_key, {cell_id(name, job_key, t, seed): t for t in self.targets(job)}
 
     def params_key(self, name: str, seed: int) -> str:
         """A digest of every parameter ``name`` is built with, defaults included, bar the
-        seed: cells that share it ran the same method and may be pooled."""
-        resolved = _with_defaults(METHODS.get(name).factory, self._method_params(name, seed))
-        return _digest(name, {k: v for k, v in resolved.items() if k != "seed"})
+        seed, and of its revision: cells that share it ran the same method and may be pooled."""
+        identity = method_identity(name, self._method_params(name, seed))
+        return _digest(name, {k: v for k, v in identity.items() if k != "seed"})
 
     def targets(self, job: Job) -> list[Target]:
         """The job's test sets, then each within test set under every ``--corruptions``."""
@@ -389,7 +397,7 @@ class Runner:
         base = {
             "method": name, "params": params, "train": job.train_dataset, "fold": job.fold,
             "seed": seed, "job": job_key, "n_train": len(job.train),
-            "params_key": self.params_key(name, seed),
+            "params_key": self.params_key(name, seed), "revision": METHODS.get(name).revision,
             "budget": self.budget if METHODS.get(name).budgets else None,
         }
         if job.train_fraction is not None:

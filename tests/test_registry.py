@@ -45,6 +45,13 @@ def test_duplicate_name_names_both_files(tmp_path):
         METHODS.unregister("twin")
 
 
+@pytest.mark.parametrize("revision", [0, 1.5, True])
+def test_bad_revision_is_refused_at_registration(revision):
+    with pytest.raises(PluginError, match=rf"method 'odd': revision must be an int >= 1.*"
+                                          rf"{revision!r}"):
+        METHODS.register("odd", revision=revision)
+
+
 def test_plugin_that_fails_to_import_names_the_file(tmp_path, capsys):
     broken = write_plugin(tmp_path / "broken.py", "import numpy\nraise ImportError('no gpu lib')\n")
     assert main(["list", "methods", "--plugins", str(broken)]) == 2

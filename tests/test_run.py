@@ -1,5 +1,6 @@
 """End-to-end runs of the harness on tiny toy datasets (tests/plugins)."""
 
+import dataclasses
 import inspect
 import json
 import os
@@ -135,6 +136,25 @@ def test_a_changed_method_default_recomputes_its_cells(tmp_path, capsys, monkeyp
     assert main(run_args(tmp_path, *within_a)) == 0
     assert "1 cell(s) computed, 0 already stored" in capsys.readouterr().err
     [after] = stored(tmp_path)
+    assert after["params_key"] != before["params_key"]
+    superseded = ResultStore(tmp_path / "runs" / "r").superseded_dir
+    assert [p.stem for p in superseded.glob("*.json")] == [before["cell"]]
+
+
+def test_a_raised_method_revision_recomputes_its_cells(tmp_path, capsys, monkeypatch):
+    from ferbench.registry import METHODS
+
+    within_a = ["--methods", "knn", "--datasets", "toy-a", "--protocol", "within"]
+    assert main(run_args(tmp_path, *within_a)) == 0
+    [before] = stored(tmp_path)
+    assert before["revision"] == 1
+    revised = dataclasses.replace(METHODS.get("knn"), revision=2)
+    monkeypatch.setitem(METHODS._entries, "knn", revised)
+    capsys.readouterr()
+    assert main(run_args(tmp_path, *within_a)) == 0
+    assert "1 cell(s) computed, 0 already stored" in capsys.readouterr().err
+    [after] = stored(tmp_path)
+    assert after["revision"] == 2 and after["params"] == before["params"]
     assert after["params_key"] != before["params_key"]
     superseded = ResultStore(tmp_path / "runs" / "r").superseded_dir
     assert [p.stem for p in superseded.glob("*.json")] == [before["cell"]]
