@@ -1,7 +1,8 @@
 """Each classical method at its defaults beside a plain hand-written scikit-learn pipeline.
 
 Both sides get the same feature matrix (the method's default features from ferbench's
-feature cache: HOG, and for the svm HOG + dlib's landmarks) and the same split: FER2013
+feature cache: HOG + dlib's landmarks for svm, knn and rf, HOG for xgboost; the landmarks'
+detector-found column dropped, as the method drops it) and the same split: FER2013
 train → PrivateTest, CK+ subject-independent 10-fold (the runner's folds, seed 0, pooled).
 The baselines are what a careful researcher would write first, library defaults unless noted:
 
@@ -33,7 +34,6 @@ from sklearn.svm import SVC
 from tabulate import tabulate
 
 from ferbench import DataContext, FaceSet, create_dataset, create_method, features
-from ferbench.features.landmarks import split_detector_column
 from ferbench.protocols import subject_kfold
 
 
@@ -52,16 +52,6 @@ BASELINES: dict[str, Callable[[], Any]] = {
 }
 
 
-def matrix(faces: FaceSet, method: Any) -> np.ndarray:
-    """The features the method asked for, concatenated as the method uses them (the landmarks'
-    detector-found column dropped)."""
-    blocks = []
-    for spec in method.input_spec.features:
-        block = faces.features[spec.key]
-        blocks.append(split_detector_column(block)[0] if spec.name == "landmarks" else block)
-    return np.hstack(blocks)
-
-
 def evaluate(name: str, folds: list[tuple[FaceSet, FaceSet]]) -> dict[str, tuple[float, float]]:
     """(pooled accuracy, mean fit seconds) of ferbench's method and of the baseline."""
     results = {}
@@ -76,9 +66,9 @@ def evaluate(name: str, folds: list[tuple[FaceSet, FaceSet]]) -> dict[str, tuple
                 predicted = method.predict(test)
             else:
                 classes, targets = np.unique(train.labels, return_inverse=True)
-                model = BASELINES[name]().fit(matrix(train, method), targets)
+                model = BASELINES[name]().fit(method._matrix(train), targets)
                 seconds.append(time.perf_counter() - started)
-                predicted = classes[model.predict(matrix(test, method))]
+                predicted = classes[model.predict(method._matrix(test))]
             correct += int(np.sum(predicted == test.labels))
         results[side] = (correct / sum(len(test) for _, test in folds), float(np.mean(seconds)))
     return results

@@ -451,8 +451,8 @@ class RandomForest(FeatureClassifier):
 
     HOG + landmarks beat HOG alone by far on both validation sets: FER2013's PublicTest 0.534
     vs 0.445, CK+'s inner folds (3 subject-grouped folds in each outer training set) 0.839 vs
-    0.794. The ``quick`` budget (the embedded 3-minute demo) grows 60 trees
-    instead of 300, on HOG alone."""
+    0.794. The ``quick`` budget (the embedded 3-minute demo) grows 60 trees instead of 300,
+    on HOG alone."""
 
     score_kind = "mean of the trees' leaf class frequencies"
 
