@@ -34,7 +34,7 @@ from sklearn.svm import SVC
 from tabulate import tabulate
 
 from ferbench import DataContext, FaceSet, create_dataset, create_method, features
-from ferbench.protocols import subject_kfold
+from ferbench.data.splits import subject_kfold
 
 
 def _xgboost() -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from ferbench.store import ResultStore
+from ferbench.results.store import ResultStore
 
 
 def timed_run(out: Path, methods: str, extra: list[str]) -> tuple[float, int]:

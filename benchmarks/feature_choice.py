@@ -3,7 +3,7 @@
 Validation data only: each method at its defaults but for ``features`` is fitted on FER2013's
 training faces and scored on PublicTest, and on CK+ it is scored on 3 subject-grouped inner
 folds of each of the runner's 10 outer training sets (seed 0), pooled. The outer test folds
-and PrivateTest are never touched.
+and PrivateTest are never touched. The figures behind the defaults: docs/decisions.md.
 
     python benchmarks/feature_choice.py --data-root DATA_ROOT [--methods knn,rf]
 """
@@ -19,7 +19,7 @@ from sklearn.model_selection import GroupKFold
 from tabulate import tabulate
 
 from ferbench import DataContext, FaceSet, create_dataset, create_method, features
-from ferbench.protocols import subject_kfold
+from ferbench.data.splits import subject_kfold
 
 CANDIDATES = ("hog", "hog+landmarks")
 INNER_FOLDS = 3

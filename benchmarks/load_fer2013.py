@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ferbench import DataContext
+from ferbench.core.registry import DATASETS, load_plugin_path
 from ferbench.data.cache import DECODES
-from ferbench.registry import DATASETS, load_plugin_path
 
 REPO = Path(__file__).resolve().parents[1]
 USAGE_ROWS = {"Training": 28_709, "PublicTest": 3_589, "PrivateTest": 3_589}

@@ -25,9 +25,9 @@ import numpy as np
 from PIL import Image
 from tabulate import tabulate
 
-from ferbench.photos import find_faces, read_photo
-from ferbench.prediction import choose_model, predict_frame
-from ferbench.saved import load_model
+from ferbench.data.faces.photos import find_faces, read_photo
+from ferbench.predict.prediction import choose_model, predict_frame
+from ferbench.predict.saved import load_model
 
 SHARED_FACES = Path(__file__).resolve().parents[2] / "shared" / "data" / "ckplus48" / "CK+48"
 

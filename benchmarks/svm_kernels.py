@@ -4,6 +4,7 @@ For each of the runner's 10 subject-independent CK+ folds (seed 0), the training
 (with their mirror images, as the svm trains) are split again into 5 subject-grouped inner
 folds. Every candidate pipeline is scored on those inner folds only (validation); the
 pooled outer-fold accuracy is printed beside it as the test figure, not used for choosing.
+The figures behind the default: docs/decisions.md.
 
     python benchmarks/svm_kernels.py --data-root DATA_ROOT [--features hog+landmarks]
 
@@ -28,7 +29,7 @@ from sklearn.svm import SVC
 from tabulate import tabulate
 
 from ferbench import DataContext, FaceSet, create_dataset, create_method, features
-from ferbench.protocols import subject_kfold
+from ferbench.data.splits import subject_kfold
 
 CANDIDATES = [("rbf", 200), ("rbf", 400), ("linear", 200), ("linear", 400), ("linear", 800),
               ("linear", None)]

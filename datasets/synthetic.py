@@ -2,7 +2,7 @@
 
 ``synth-fer`` imitates FER2013 (48x48 grey, loose crops, noisy, low contrast); ``synth-raf``
 imitates RAF-DB (100x100 colour, tight aligned crops, compound expressions). Both are drawn
-by :mod:`ferbench.synthetic` from a seed and cached under ``<cache_dir>/synthetic``.
+by :mod:`ferbench.data.synthetic` from a seed and cached under ``<cache_dir>/synthetic``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ferbench import DataContext, Dataset, FaceSet, Splits, register_dataset, synthetic
+from ferbench import DataContext, Dataset, FaceSet, Splits, register_dataset
+from ferbench.data import synthetic
 
 
 class SyntheticFaces(Dataset):
@@ -57,7 +58,7 @@ class SyntheticFaces(Dataset):
             dataset=self.name,
             split=split,
             provenance={
-                "source": "embedded procedural generator (ferbench.synthetic)",
+                "source": "embedded procedural generator (ferbench.data.synthetic)",
                 "generator_version": synthetic.GENERATOR_VERSION,
                 "domain": self.domain,
                 "seed": seed,

@@ -3,28 +3,28 @@
 The public API a plugin author needs is importable from here.
 """
 
-from ferbench.dataset import (
+from ferbench.core.dataset import (
     DataContext,
     Dataset,
     DatasetFormatError,
     DatasetNotFound,
     Splits,
 )
-from ferbench.faceset import FaceSet
-from ferbench.labels import EMOTIONS, LabelMap, emotion_index
-from ferbench.method import FeatureSpec, InputSpec, Method
-from ferbench.prediction import predict
-from ferbench.registry import (
+from ferbench.core.faceset import FaceSet
+from ferbench.core.labels import EMOTIONS, LabelMap, emotion_index
+from ferbench.core.method import FeatureSpec, InputSpec, Method
+from ferbench.core.registry import (
     PluginError,
-    create_dataset,
     create_method,
     list_datasets,
     list_methods,
     register_dataset,
     register_method,
 )
-from ferbench.report import load_results
-from ferbench.saved import ModelFileError, SavedModel, load_model
+from ferbench.data.described import create_dataset
+from ferbench.predict.prediction import predict
+from ferbench.predict.saved import ModelFileError, SavedModel, load_model
+from ferbench.report.report import load_results
 
 __version__ = "0.1.0"
 

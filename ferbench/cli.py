@@ -10,18 +10,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ferbench.budgets import AUTO, BUDGETS
-from ferbench.dataset import DataContext, DatasetFormatError, DatasetNotFound
-from ferbench.protocols import PROTOCOLS, parse_fractions
-from ferbench.registry import (
-    DATASETS,
-    METHODS,
-    PluginError,
-    UnknownNameError,
-    load_plugins,
-    resolve_dataset,
-)
-from ferbench.store import RunLockedError
+from tabulate import tabulate
+
+from ferbench.core.budgets import AUTO, BUDGETS
+from ferbench.core.dataset import DataContext, DatasetFormatError, DatasetNotFound
+from ferbench.core.errors import PluginError, UnknownNameError
+from ferbench.core.registry import DATASETS, METHODS, load_plugins
+from ferbench.data.described import resolve_dataset
+from ferbench.data.inventory import audit_report, inventory
+from ferbench.eval.corruptions import parse_corruptions
+from ferbench.eval.ensembles import parse_ensembles
+from ferbench.eval.protocols import PROTOCOLS, parse_fractions
+from ferbench.predict.explain import explanation_kind
+from ferbench.predict.prediction import NO_FACE, Outputs, choose_model, predict_frame
+from ferbench.predict.saved import load_model
+from ferbench.report.report import write_report
+from ferbench.results.store import RunLockedError
+from ferbench.run.executors import require_ray
+from ferbench.run.runner import RunConfig, Runner, default_methods
 
 DEFAULT_DATASETS = ("synth-fer", "synth-raf")
 EXIT_CELLS_FAILED = 1
@@ -196,17 +202,10 @@ def _data_context(args: argparse.Namespace, seed: int = 0) -> DataContext:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from ferbench.corruptions import parse_corruptions
-    from ferbench.ensembles import parse_ensembles
-    from ferbench.report import write_report
-    from ferbench.runner import RunConfig, Runner, default_methods
-
     params = parse_settings(args.settings)
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     if args.executor == "ray":
-        from ferbench.executors import require_ray
-
         require_ray()
     methods = args.methods or default_methods()
     config = RunConfig(
@@ -242,8 +241,6 @@ def _preset(preset: dict[str, Any]) -> str:
 
 
 def command_list(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
     registry = METHODS if args.kind == "methods" else DATASETS
     rows = []
     for entry in registry.entries():
@@ -262,16 +259,12 @@ def command_list(args: argparse.Namespace) -> int:
 
 
 def command_report(args: argparse.Namespace) -> int:
-    from ferbench.report import write_report
-
     out = args.to or Path("reports") / args.run_dirs[0].resolve().name
     print(write_report(args.run_dirs, out))
     return 0
 
 
 def command_datasets(args: argparse.Namespace) -> int:
-    from ferbench.data.inventory import audit_report, inventory
-
     ctx = _data_context(args)
     if args.audit:
         name = resolve_dataset(args.audit)
@@ -287,12 +280,6 @@ def command_datasets(args: argparse.Namespace) -> int:
 
 
 def command_predict(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
-    from ferbench.explain import explanation_kind
-    from ferbench.prediction import NO_FACE, Outputs, choose_model, predict_frame
-    from ferbench.saved import load_model
-
     choice = choose_model(args.run, args.method, args.train)
     print(f"model: {choice.method} trained on {choice.train} ({choice.reason}); {choice.path}",
           file=sys.stderr)

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from ferbench import features
-from ferbench.faceset import FaceSet
-from ferbench.method import Method
-from ferbench.registry import create_method
-from ferbench.saved import can_save
+from ferbench.core.faceset import FaceSet
+from ferbench.core.method import Method
+from ferbench.core.registry import create_method
+from ferbench.predict.saved import can_save
 
 TRAIN_CLASSES = (0, 3, 4, 6)
 """anger, happiness, sadness, neutral: the classes the check trains on."""

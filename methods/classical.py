@@ -3,14 +3,13 @@
 Every classifier here asks the harness for the same input — 48×48 grayscale faces with the
 chosen feature matrices attached — so one HOG extraction per (dataset, split) serves all
 four, and is cached on disk for later runs. svm, knn and rf add dlib's landmarks by default,
-which beat HOG alone for each of them on both validation sets (see each class). They helped
-xgboost too (FER2013 PublicTest 0.553 vs 0.494, CK+ inner folds 0.883 vs 0.850); it stays on
-HOG until its real-data cells and baseline are recomputed with them.
+which beat HOG alone for each of them on both validation sets. They helped xgboost too; it
+stays on HOG until its real-data cells and baseline are recomputed with them.
 
 ``features`` selects ``hog``, ``landmarks`` or ``hog+landmarks`` (concatenated). ``hog`` is
 two-scale: 8-px and 4-px cells at 48 px (image_size / 6 and / 12), 9 orientations, 2x2
-blocks, 5,256 values; on full FER2013's validation split the two scales together beat either
-alone for the SVM (PublicTest 0.573 vs 0.559 with 8-px cells, 0.560 with 4-px cells).
+blocks, 5,256 values; the two scales together beat either alone on FER2013's validation split.
+Every default's validation figures, and the script or commit behind each: docs/decisions.md.
 Landmark features carry a last column saying whether dlib's detector found the
 face or the whole image was used; it is counted in ``describe()`` and not fed to the classifier.
 """
@@ -28,13 +27,12 @@ from ferbench import FaceSet, FeatureSpec, InputSpec, Method, register_method
 
 FEATURE_CHOICES = ("hog", "landmarks", "hog+landmarks")
 EXACT_SVM_LIMIT = 40_000
-"""Exact libsvm up to this many training faces (full FER2013, 28,709: 105 s on two cores,
-167 s with libsvm's own single-core multi-class training); Nyström above, where exact
-training time grows quadratically out of reach."""
+"""Exact libsvm up to this many training faces (so full FER2013, 28,709, trains exactly);
+Nyström above, where exact training time grows quadratically out of reach."""
 THREADED_PAIRS_ROWS = 10_000
-"""Above this many training rows libsvm's one-vs-one pairs train in threads on every core
-(FER2013: 100 s vs 167 s); below, libsvm's own multi-class SVC, which fits in seconds there
-and scores several times faster, as the pairs share their kernel rows."""
+"""Above this many training rows libsvm's one-vs-one pairs train in threads on every core;
+below, libsvm's own multi-class SVC, which fits in seconds there and scores faster, as the
+pairs share their kernel rows."""
 SVC_CACHE_MB = 2000
 """libsvm's kernel cache per pair of classes; its 200 MB default thrashes on FER2013."""
 MIRROR_LIMIT = 10_000
@@ -43,7 +41,8 @@ they add pose and lighting variety cheaply; on FER2013-sized sets they would dou
 exact SVM's data and quadruple its fit time."""
 KERNEL_CHOICE_LIMIT = 10_000
 """``kernel="auto"`` picks linear or RBF on inner folds up to this many training faces; above,
-the RBF (FER2013's PublicTest), as the comparison would cost more than the fit itself."""
+the RBF (the better on FER2013's validation split), as the comparison would cost more than
+the fit itself."""
 KERNEL_CHOICE_FOLDS = 3
 KERNEL_CHOICE_MIN_FACES = 60
 """Fewer training faces than this leave too few per inner fold to compare kernels: RBF."""
@@ -267,33 +266,26 @@ class _SoftmaxDecision:
 class SVM(FeatureClassifier):
     """SVM on standardised, PCA-reduced features; linear or RBF kernel, chosen per training set.
 
-    Defaults chosen on validation data only: FER2013's PublicTest and CK+'s inner
-    subject-independent folds. Neither kernel wins everywhere: on CK+'s posed faces a linear
-    SVM beat the RBF on inner folds (HOG 0.917 vs 0.905; HOG + landmarks 0.924 vs 0.909), on
-    FER2013's faces in the wild the RBF won both on the full set (PublicTest 0.573 vs 0.439 for
-    a linear liblinear SVM) and on 2,500 of its faces (0.455 vs 0.328). So ``kernel="auto"``
-    compares the two on 3 inner folds of the training faces (subject-grouped when every face
-    names its subject, each face's mirror image in its fold) and trains the better one; above
-    10,000 faces, where that comparison would cost more than the fit, it trains the RBF.
-    Either way the features are standardised and PCA-reduced (``pca_components="auto"``):
-    200 components before the RBF (no whitening, which flattened the kernel), 800 before the
-    linear kernel (CK+'s inner folds: 0.917 with 800 or all 5,256, and libsvm's linear kernel
-    on all of them took over 3.5 min on 2,500 FER2013 faces against 28 s with 800); C=10,
-    gamma="scale".
+    Defaults chosen on validation data only (FER2013's PublicTest, CK+'s inner
+    subject-grouped folds; figures in docs/decisions.md). Neither kernel wins everywhere: the
+    linear one on CK+'s posed faces, the RBF on FER2013's faces in the wild. So
+    ``kernel="auto"`` compares the two on 3 inner folds of the training faces (subject-grouped
+    when every face names its subject, each face's mirror image in its fold) and trains the
+    better one; above 10,000 faces, where that comparison would cost more than the fit, it
+    trains the RBF. ``pca_components="auto"`` keeps 200 components before the RBF (not
+    whitened, which flattened the kernel) and 800 before the linear kernel (as accurate as all
+    of them, and far faster to fit); C=10, gamma="scale".
     Above 10,000 training rows libsvm's 21 one-vs-one pairs are trained in parallel threads,
-    one per core (``OneVsOneClassifier``), each pair's ``gamma="scale"`` from its own faces:
-    FER2013 PublicTest 0.5726, against 0.5709 for libsvm's single-core multi-class training.
+    one per core (``OneVsOneClassifier``), each pair's ``gamma="scale"`` from its own faces.
     Exact libsvm grows quadratically with the number of faces, so above 40,000 the default
     ``solver="auto"`` maps the features through a Nyström RBF approximation
     (``nystroem_components``) and trains a linear SVM there. Scores are the softmax of the
     one-vs-rest decision values (argmax agrees with the SVM's prediction); they are not
     Platt-calibrated probabilities, which would cost five extra fits.
-    Features default to HOG + dlib's landmarks, which beat HOG alone on both validation sets:
-    FER2013 PublicTest 0.590 vs 0.573, CK+ inner folds 0.924 vs 0.917 (each with the kernel it
-    chose); the landmarks cost one dlib pass per dataset (94 s for FER2013's 32,298 training
-    and PublicTest faces on two cores), cached on disk like the HOG.
-    The ``quick`` budget (the embedded 3-minute demo) trains the RBF on HOG alone, without
-    comparing kernels.
+    Features default to HOG + dlib's landmarks, which beat HOG alone on both validation sets
+    for one dlib pass per dataset, cached on disk like the HOG.
+    The ``quick`` budget (the embedded demo) trains the RBF on HOG alone, without comparing
+    kernels.
     """
 
     score_kind = "softmax of one-vs-rest SVM decision values: a ranking, not a probability"
@@ -414,11 +406,9 @@ class SVM(FeatureClassifier):
 class KNN(FeatureClassifier):
     """k-nearest neighbours (distance-weighted) on PCA-reduced, standardised features.
 
-    PCA to 200 components and k=7: best on FER2013's PublicTest among 50/100/200/95 %-variance
-    components and k in 5/7/15/30 (0.516; 95 % variance kept 1,211 components and 0.495).
-    HOG + landmarks beat HOG alone on FER2013's PublicTest (0.519 vs 0.510) and on CK+'s
-    inner folds (3 subject-grouped folds in each outer training set: 0.785 vs 0.773). The
-    ``quick`` budget (the embedded 3-minute demo) uses HOG alone.
+    PCA to 200 components and k=7 scored best on FER2013's PublicTest among the sizes and k
+    tried, and HOG + landmarks beat HOG alone on both validation sets (docs/decisions.md).
+    The ``quick`` budget (the embedded demo) uses HOG alone.
     """
 
     score_kind = "distance-weighted vote shares of the k nearest training faces"
@@ -449,10 +439,8 @@ class KNN(FeatureClassifier):
 class RandomForest(FeatureClassifier):
     """Random forest on raw features (trees need no scaling); all cores.
 
-    HOG + landmarks beat HOG alone by far on both validation sets: FER2013's PublicTest 0.534
-    vs 0.445, CK+'s inner folds (3 subject-grouped folds in each outer training set) 0.839 vs
-    0.794. The ``quick`` budget (the embedded 3-minute demo) grows 60 trees instead of 300,
-    on HOG alone."""
+    HOG + landmarks beat HOG alone by far on both validation sets (docs/decisions.md). The
+    ``quick`` budget (the embedded demo) grows 60 trees instead of 300, on HOG alone."""
 
     score_kind = "mean of the trees' leaf class frequencies"
 
@@ -481,15 +469,14 @@ class XGBoost(FeatureClassifier):
     """Gradient-boosted trees (xgboost, histogram method) on raw features.
 
     Depth 6, 150 rounds at learning rate 0.2, 30 % of the features per tree: chosen on full
-    FER2013's PublicTest (validation) among settings that fit in ~10 min on one core — 0.494
-    (depth 6, 150 rounds, lr 0.2) vs 0.502 (depth 4, 400 rounds, lr 0.15; fit 1.7x longer).
-    The earlier depth-3 default fell short of plain ``XGBClassifier()`` on the same HOG.
-    These defaults are the ``standard`` and ``full`` budgets; ``quick`` (the embedded 3-minute
-    demo) boosts 20 rounds of depth 3, since a fit costs ~0.1 s per tree on 5,256 HOG values
-    whatever the number of faces.
-    ``n_jobs`` defaults to 1: xgboost's OpenMP threads degrade badly when cores are shared
-    (measured here: 28 s with 2 threads vs 4.8 s with 1 on a busy 2-core machine). Raise it on
-    a dedicated machine.
+    FER2013's PublicTest (validation) among settings that fit in about 10 minutes on one core,
+    trading a little accuracy for a much shorter fit; the earlier depth-3 default fell short
+    of plain ``XGBClassifier()`` on the same HOG (docs/decisions.md).
+    These defaults are the ``standard`` and ``full`` budgets; ``quick`` (the embedded demo)
+    boosts 20 rounds of depth 3, since a fit's cost grows with its trees whatever the number
+    of faces.
+    ``n_jobs`` defaults to 1: xgboost's OpenMP threads degrade badly when cores are shared.
+    Raise it on a dedicated machine.
     """
 
     score_kind = "softmax of boosted margins trained with log-loss"

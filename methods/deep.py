@@ -5,7 +5,7 @@ its own parameters every factory takes the trainer's as keywords (see
 ``ferbench.nets.TrainConfig``: optimizer, schedule, lr, weight_decay, label_smoothing,
 class_weighted, patience, monitor, val_fraction, augment, tta, precision, batch_size, …).
 
-``cnn`` and ``seresnet`` register three budgets (``--budget``, see ``ferbench.budgets``):
+``cnn`` and ``seresnet`` register three budgets (``--budget``, see ``ferbench.core.budgets``):
 
 - quick (their factory defaults): sized for the embedded default run on a two-core CPU,
   6 epochs of batch 32 at AdamW lr 2e-3 with flip-only augmentation (short runs learn

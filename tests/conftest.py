@@ -28,7 +28,7 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def toy_plugins() -> Path:
-    from ferbench.registry import load_plugins
+    from ferbench.core.registry import load_plugins
 
     load_plugins([TEST_PLUGINS])
     return TEST_PLUGINS

@@ -7,7 +7,8 @@ one problem policy (raise, or skip and record with ``ctx.skip_bad``).
 """
 
 from ferbench.data.cache import load_cached, source_fingerprint
-from ferbench.data.faces import DETECTORS, FaceCropper, resolve_detector
+from ferbench.data.faces import crops
+from ferbench.data.faces.detect import DETECTORS, FaceCropper, resolve_detector
 from ferbench.data.fer2013csv import FER2013_CODES, Fer2013Rows, read_fer2013_csv
 from ferbench.data.images import ImageProblem, class_folders, list_files, read_image
 from ferbench.data.layout import describe, exists, find_layout
@@ -25,6 +26,7 @@ __all__ = [
     "SampleList",
     "Samples",
     "class_folders",
+    "crops",
     "describe",
     "exists",
     "find_layout",

@@ -2,7 +2,7 @@
 
 :func:`register_described` reads the file and registers its dataset under the file's
 ``name``, which is what reports show; ``ferbench run --datasets mine.toml`` and
-``ferbench datasets mine.toml`` go through it (:func:`ferbench.registry.resolve_dataset`).
+``ferbench datasets mine.toml`` go through it (:func:`resolve_dataset`).
 Decoding follows the built-in plugins: every problem found in one pass, the
 ``--skip-bad`` policy, the fingerprinted cache (TOML, labels CSV and image folder); the
 seeded train/test split happens after the cache, so a new ``--data-seed`` never re-decodes.
@@ -13,17 +13,18 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ferbench.data import crops
+from ferbench.core.dataset import DataContext, Dataset, DatasetFormatError, DatasetNotFound, Splits
+from ferbench.core.registry import DATASETS, load_plugins
 from ferbench.data.cache import load_cached
 from ferbench.data.description import Description, read_description
+from ferbench.data.faces import crops
 from ferbench.data.listing import list_entries
 from ferbench.data.samples import SampleList, Samples
 from ferbench.data.splits import grouped_holdout, stratified_holdout, to_splits
-from ferbench.dataset import DataContext, Dataset, DatasetFormatError, DatasetNotFound, Splits
-from ferbench.registry import DATASETS
 
 DESCRIBED_BY = "described_by"
 """The registry detail naming the TOML file a dataset was registered from."""
@@ -150,3 +151,18 @@ def register_described(path: Path) -> str:
     DATASETS.register(described.name, summary=f"described by {described.file}",
                       details=details)(factory)
     return described.name
+
+
+def resolve_dataset(name: str) -> str:
+    """``name`` itself, or for a path ending in ``.toml`` the ``name`` of the dataset that
+    file describes, registered on the way (datasets/README.md, "Your own data")."""
+    load_plugins()
+    if not name.lower().endswith(".toml"):
+        return name
+    return register_described(Path(name))
+
+
+def create_dataset(name: str, **params: Any) -> Any:
+    """Build a registered dataset plugin: ``create_dataset("synth-fer", n_train=500)``, or
+    the dataset a TOML file describes: ``create_dataset("mine.toml")``."""
+    return DATASETS.create(resolve_dataset(name), **params)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ferbench.dataset import DatasetFormatError
-from ferbench.labels import EMOTIONS, SYNONYMS, emotion_index
+from ferbench.core.dataset import DatasetFormatError
+from ferbench.core.labels import EMOTIONS, SYNONYMS, emotion_index
 
 if sys.version_info >= (3, 11):
     import tomllib

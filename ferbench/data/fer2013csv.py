@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ferbench.core.dataset import DatasetFormatError
+from ferbench.core.labels import LabelMap
 from ferbench.data.problems import Problems
-from ferbench.dataset import DatasetFormatError
-from ferbench.labels import LabelMap
 
 SIDE = 48
 PIXELS = SIDE * SIDE

@@ -14,10 +14,13 @@ from collections import defaultdict
 import numpy as np
 from tabulate import tabulate
 
-from ferbench.dataset import DataContext, DatasetFormatError, DatasetNotFound, Splits
-from ferbench.faceset import FaceSet
-from ferbench.labels import EMOTIONS
-from ferbench.registry import DATASETS, PluginError, create_dataset
+from ferbench.core.dataset import DataContext, DatasetFormatError, DatasetNotFound, Splits
+from ferbench.core.errors import PluginError
+from ferbench.core.faceset import FaceSet
+from ferbench.core.labels import EMOTIONS
+from ferbench.core.registry import DATASETS
+from ferbench.data.described import create_dataset
+from ferbench.data.splits import subject_kfold
 
 EXAMPLES = 10
 """How many duplicate groups an audit lists by sample id."""
@@ -131,7 +134,6 @@ def _duplicates_section(parts: dict[str, FaceSet], digests: dict[str, list[bytes
 
 
 def _folds_section(splits: Splits, digests: list[bytes], seed: int) -> str:
-    from ferbench.protocols import subject_kfold
 
     subjects = splits.train.subjects
     lines = [f"## Subject-independent {splits.kfold}-fold (seed {seed})", ""]

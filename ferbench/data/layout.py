@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ferbench.dataset import DataContext, DatasetFormatError, DatasetNotFound
+from ferbench.core.dataset import DataContext, DatasetFormatError, DatasetNotFound
 
 
 def exists(folder: Path, relative: str) -> bool:

@@ -15,10 +15,10 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image
 
+from ferbench.core.dataset import DatasetFormatError
 from ferbench.data.description import DROP, Description
 from ferbench.data.images import IGNORED_FILES, class_folders, list_files
 from ferbench.data.problems import Problems
-from ferbench.dataset import DatasetFormatError
 
 UNKNOWN = -2
 """The label of a class folder whose name matches no emotion."""

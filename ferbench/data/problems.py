@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ferbench.dataset import DatasetFormatError
-from ferbench.labels import EMOTIONS
+from ferbench.core.dataset import DatasetFormatError
+from ferbench.core.labels import EMOTIONS
 
 LISTED = 10
 """How many problems an error message quotes verbatim."""

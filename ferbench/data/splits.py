@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from ferbench.core.dataset import DataContext, Splits
+from ferbench.core.faceset import FaceSet
 from ferbench.data.samples import Samples
-from ferbench.dataset import DataContext, Splits
-from ferbench.faceset import FaceSet
 
 
 def stratified_holdout(labels: np.ndarray, fraction: float,
@@ -90,3 +90,30 @@ def to_splits(samples: Samples, ctx: DataContext, dataset: str, provenance: dict
         val=faces(index["val"], "val", val_note) if len(index["val"]) else None,
         test=faces(index["test"], "test"),
     )
+
+
+def subject_kfold(subjects: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Subject-independent k-fold: (train_idx, test_idx) pairs, no subject on both sides.
+
+    Subjects are shuffled with ``seed`` and dealt greedily to the fold with the fewest samples
+    so far, which keeps folds balanced when subjects have different numbers of frames.
+    """
+    subjects = np.asarray(subjects).astype(str)
+    unique = np.unique(subjects)
+    if k < 2:
+        raise ValueError(f"subject_kfold needs k >= 2, got k={k}")
+    if len(unique) < k:
+        raise ValueError(f"subject_kfold: {len(unique)} subjects cannot fill k={k} folds")
+    order = np.random.default_rng(seed).permutation(unique)
+    sizes = {s: int(n) for s, n in zip(*np.unique(subjects, return_counts=True))}
+    fold_of: dict[str, int] = {}
+    load = np.zeros(k, dtype=np.int64)
+    for subject in sorted(order, key=lambda s: -sizes[s]):
+        fold = int(np.argmin(load))
+        fold_of[subject] = fold
+        load[fold] += sizes[subject]
+    assignment = np.array([fold_of[s] for s in subjects])
+    return [
+        (np.flatnonzero(assignment != fold), np.flatnonzero(assignment == fold))
+        for fold in range(k)
+    ]

@@ -10,52 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from ferbench.faceset import FaceSet
-from ferbench.method import FeatureSpec, InputSpec
+from ferbench.core.faceset import FaceSet
+from ferbench.core.method import FeatureSpec, InputSpec
+from ferbench.features import hog, landmarks  # noqa: F401  (they register themselves)
+from ferbench.features.registry import (
+    EXTRACTIONS,
+    EXTRACTORS,
+    VERSIONS,
+    Extractor,
+    check_images,
+    register_feature,
+)
 
-Extractor = Callable[..., np.ndarray]
-
-EXTRACTORS: dict[str, Extractor] = {}
-VERSIONS: dict[str, str] = {}
-"""Each extractor's version, part of its cache key: bump it when the extractor's output changes."""
-EXTRACTIONS: Counter[str] = Counter()
-"""How many times each feature key was actually computed in this process (not cached)."""
-
-
-def register_feature(name: str, version: str = "1") -> Callable[[Extractor], Extractor]:
-    """Register ``fn(images, **params) -> (N, D) float32`` as feature ``name``."""
-
-    def decorate(fn: Extractor) -> Extractor:
-        if name in EXTRACTORS and EXTRACTORS[name] is not fn:
-            raise ValueError(f"feature extractor {name!r} is already registered")
-        EXTRACTORS[name] = fn
-        VERSIONS[name] = version
-        return fn
-
-    return decorate
-
-
-def check_images(feature: str, images: np.ndarray) -> None:
-    """Every extractor's input contract: a uint8 (N, H, W) or (N, H, W, 3) array."""
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
-        kind = getattr(images, "dtype", type(images).__name__)
-        raise TypeError(f"feature {feature!r} needs a uint8 image array, got {kind}")
-    if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
-        raise ValueError(
-            f"feature {feature!r} needs images (N, H, W) or (N, H, W, 3), "
-            f"got shape {images.shape}"
-        )
-
+__all__ = [
+    "EXTRACTIONS", "EXTRACTORS", "VERSIONS", "Extractor", "FeatureCache", "check_images",
+    "extract", "prepare", "register_feature", "view",
+]
 
 def extract(images: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     """Compute one feature matrix, uncached."""
-    _load_builtin_extractors()
     if spec.name not in EXTRACTORS:
         known = ", ".join(sorted(EXTRACTORS))
         raise ValueError(f"unknown feature {spec.name!r}; known features: {known}")
@@ -66,10 +43,6 @@ def extract(images: np.ndarray, spec: FeatureSpec) -> np.ndarray:
             f"feature {spec.key} returned shape {matrix.shape} for {len(images)} images"
         )
     return matrix
-
-
-def _load_builtin_extractors() -> None:
-    from ferbench.features import hog, landmarks  # noqa: F401  (they register themselves)
 
 
 class FeatureCache:
@@ -112,7 +85,6 @@ def view(faces: FaceSet, spec: InputSpec) -> FaceSet:
 
 def prepare(faces: FaceSet, spec: InputSpec, cache: FeatureCache | None = None) -> FaceSet:
     """The view a method asked for, with its feature matrices attached (cached on disk)."""
-    _load_builtin_extractors()
     prepared = view(faces, spec)
     features = {}
     for feature in spec.features:

@@ -27,8 +27,8 @@ import functools
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ferbench.features import check_images, register_feature
 from ferbench.features.parallel import map_rows
+from ferbench.features.registry import check_images, register_feature
 
 BATCH = 512
 """Images per vectorised step: large enough to amortise numpy's per-call cost, small

@@ -42,8 +42,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image
 
-from ferbench.features import check_images, register_feature
 from ferbench.features.parallel import map_rows
+from ferbench.features.registry import check_images, register_feature
 
 INSTALL_HINT = "pip install dlib-bin face-recognition-models (both are ferbench dependencies)"
 MODEL_PACKAGE = "face_recognition_models"
@@ -52,7 +52,8 @@ MODEL_FILE = "models/shape_predictor_68_face_landmarks.dat"
 DETECT_SIDE = 96
 PAD_FRACTION = 0.25
 MIN_IMAGES_PER_WORKER = 1000
-"""Each worker process loads the 100 MB predictor (1-2 s, a few hundred faces' worth)."""
+"""Each worker process first loads the 100 MB predictor, which takes as long as a few hundred
+faces (docs/decisions.md)."""
 
 POINTS = 68
 RIGHT_EYE, LEFT_EYE = list(range(36, 42)), list(range(42, 48))

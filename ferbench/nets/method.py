@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ferbench.faceset import FaceSet
-from ferbench.method import InputSpec, Method
+from ferbench.core.faceset import FaceSet
+from ferbench.core.method import InputSpec, Method
 from ferbench.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
 from ferbench.nets.config import TrainConfig, check_int, resolve_device
 from ferbench.nets.trainer import Trainer, TrainReport, seeded

@@ -1,0 +1,1 @@
+"""Faces in photos: detection, eye alignment and the crops datasets and ``predict`` share."""

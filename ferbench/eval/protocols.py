@@ -1,0 +1,151 @@
+"""Evaluation protocols: which model is trained on what, and scored on what.
+
+A *job* trains one method once; it is then scored on one or more test sets (a *cell* each):
+
+- ``within``: a dataset's train split (validation: its val split) → its own test split.
+  Datasets without an official test split (CK+) use subject-independent k-fold instead:
+  one job per fold, no subject ever on both sides.
+- ``cross``: a model trained on all of dataset A's training data → scored on B's test set
+  (all of B when B has no official split), for every A ≠ B selected.
+
+So the model that gives A's within row also gives A's cross rows: it is trained once.
+Only classes present in both train and test are scored; :func:`shared_classes` says which
+and the cell records what was excluded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ferbench.core.dataset import Splits
+from ferbench.core.faceset import FaceSet
+from ferbench.data.splits import subject_kfold
+
+PROTOCOLS = ("within", "cross")
+ROBUST = "robust"
+CURVE = "curve"
+"""The protocol of learning-curve cells: a within test set scored by a model trained on a
+share of the training faces (``--train-fractions``)."""
+"""The protocol of within test sets scored again under a corruption (``--corruptions``)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One test set a trained model is scored on; ``corruption`` (name, severity) scores a
+    corrupted copy of it (protocol ``robust``)."""
+
+    protocol: str
+    dataset: str
+    faces: FaceSet
+    corruption: tuple[str, int] | None = None
+
+    @property
+    def label(self) -> str:
+        if self.corruption is None:
+            return self.dataset
+        return f"{self.dataset} {self.corruption[0]} {self.corruption[1]}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """Train once on ``train`` (validate on ``val``), then score every target."""
+
+    train_dataset: str
+    fold: int | None
+    train: FaceSet
+    val: FaceSet | None
+    targets: list[Target] = field(default_factory=list)
+    train_fraction: float | None = None
+    """Set on learning-curve jobs: they train on this nested share of the training faces."""
+
+    @property
+    def label(self) -> str:
+        fold = f" fold {self.fold}" if self.fold is not None else ""
+        share = f" ({self.train_fraction:g} of train)" if self.train_fraction else ""
+        return f"{self.train_dataset}{fold}{share}"
+
+
+def shared_classes(train: FaceSet, test: FaceSet) -> np.ndarray:
+    """Canonical labels present in both sets: the only ones a cell scores."""
+    return np.intersect1d(train.classes, test.classes)
+
+
+def plan_jobs(
+    splits: dict[str, Splits], protocols: tuple[str, ...], seed: int, folds: int | None = None
+) -> list[Job]:
+    """Jobs for the selected datasets and protocols, in a stable order.
+
+    ``folds`` overrides each dataset's own k for subject-independent k-fold.
+    """
+    unknown = set(protocols) - set(PROTOCOLS)
+    if unknown:
+        raise ValueError(f"unknown protocol(s) {sorted(unknown)}; choose from {PROTOCOLS}")
+    jobs: list[Job] = []
+    for name, data in splits.items():
+        others = [
+            Target("cross", other, splits[other].as_target())
+            for other in splits
+            if other != name and "cross" in protocols
+        ]
+        if data.test is not None:
+            within = [Target("within", name, data.test)] if "within" in protocols else []
+            if within or others:
+                jobs.append(Job(name, None, data.train, data.val, within + others))
+            continue
+        if "within" in protocols:
+            k = folds or data.kfold
+            for fold, (train_idx, test_idx) in enumerate(
+                subject_kfold(data.train.subjects, k, seed)
+            ):
+                test = data.train.subset(test_idx, split=f"fold{fold}-test")
+                train = data.train.subset(train_idx, split=f"fold{fold}-train")
+                jobs.append(Job(name, fold, train, data.val, [Target("within", name, test)]))
+        if others:
+            jobs.append(Job(name, None, data.train, data.val, others))
+    return jobs
+
+
+def parse_fractions(text: str) -> list[float]:
+    """``"0.05,0.1,1"`` → [0.05, 0.1] sorted: the shares below 1 (1 is the within cell)."""
+    try:
+        fractions = sorted({float(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise ValueError(f"--train-fractions {text!r}: expected numbers such as "
+                         f"0.05,0.1,0.25,0.5,1") from None
+    if any(not 0 < f <= 1 for f in fractions):
+        raise ValueError(f"--train-fractions {text!r}: every fraction must be in (0, 1]")
+    return [f for f in fractions if f < 1]
+
+
+def nested_subset(faces: FaceSet, fraction: float, seed: int) -> np.ndarray:
+    """Indices of a ``fraction`` share of ``faces``; a smaller fraction is always a subset of
+    a larger one (same seed). Whole subjects are taken, in a seeded order, when subjects are
+    known; otherwise each class is sampled in proportion (stratified)."""
+    rng = np.random.default_rng(seed)
+    wanted = max(1, round(fraction * len(faces)))
+    if np.any(faces.subjects != ""):
+        order = rng.permutation(np.unique(faces.subjects))
+        sizes = np.array([np.sum(faces.subjects == s) for s in order])
+        taken = order[:int(np.searchsorted(np.cumsum(sizes), wanted)) + 1]
+        return np.flatnonzero(np.isin(faces.subjects, taken))
+    chosen = []
+    for label in np.unique(faces.labels):
+        members = rng.permutation(np.flatnonzero(faces.labels == label))
+        chosen.append(members[:max(1, round(fraction * len(members)))])
+    return np.sort(np.concatenate(chosen))
+
+
+def learning_curve_jobs(jobs: list[Job], fractions: list[float], seed: int) -> list[Job]:
+    """For every job with a within target, one job per fraction training on a nested share
+    of its training faces and scored on the same within test set only."""
+    extra = []
+    for job in jobs:
+        within = [t for t in job.targets if t.protocol == "within"]
+        for fraction in fractions if within else []:
+            index = nested_subset(job.train, fraction, seed)
+            train = job.train.subset(index, split=f"{job.train.split}-{fraction:g}")
+            targets = [Target(CURVE, t.dataset, t.faces) for t in within]
+            extra.append(Job(job.train_dataset, job.fold, train, job.val, targets, fraction))
+    return extra

@@ -1,0 +1,258 @@
+"""Fitted models kept on disk, and loaded back without executing anything from the file.
+
+A saved model is a folder: ``model.json`` (method, parameters, classes, the input view it
+was trained on, the training data's fingerprint, and a SHA-256 of every other file) plus the
+files the method wrote with :meth:`ferbench.Method.save` — safetensors, JSON, skops with an
+explicit trusted-type list or xgboost's JSON, never pickle. Loading checks the manifest and
+every checksum first, so a tampered, truncated or foreign folder is refused before any of
+its bytes reach a parser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from ferbench import features
+from ferbench.core.faceset import FaceSet
+from ferbench.core.labels import EMOTIONS, emotion_index
+from ferbench.core.method import InputSpec, Method
+from ferbench.core.registry import METHODS, load_plugins
+from ferbench.data.samples import resized
+
+FORMAT = "ferbench-model"
+VERSION = 1
+MANIFEST = "model.json"
+WEIGHT_SOURCE_PARAMS = ("pretrained", "weights")
+"""Parameters that only say where a network's initial weights come from. A saved model
+carries its own weights, so these are cleared when it is rebuilt: loading it must not need
+the ImageNet file it was fine-tuned from."""
+
+
+class ModelFileError(ValueError):
+    """A saved-model folder that is missing, tampered with, truncated or not ferbench's."""
+
+
+def can_save(method: Method) -> bool:
+    """Whether the method implements :meth:`Method.save` (optional for plugins)."""
+    return type(method).save is not Method.save
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _input_view(spec: InputSpec) -> dict[str, Any]:
+    return {
+        "size": list(spec.size) if spec.size else None,
+        "color": spec.color,
+        "features": [{"name": f.name, "params": dict(f.params)} for f in spec.features],
+    }
+
+
+def save_model(method: Method, name: str, params: dict[str, Any], directory: Path,
+               training: dict[str, Any]) -> Path:
+    """Write the fitted ``method`` (registered as ``name``, built from ``params``) into
+    ``directory``, replacing what was there only once the new folder is complete."""
+    directory = Path(directory)
+    staging = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        method.save(staging)
+        files = {p.name: _sha256(p) for p in sorted(staging.iterdir()) if p.is_file()}
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "method": name,
+            "params": params,
+            "classes": [EMOTIONS[c] for c in method.classes_],
+            "input": _input_view(method.input_spec),
+            "training": training,
+            "files": files,
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True,
+                                                   default=str))
+        shutil.rmtree(directory, ignore_errors=True)
+        os.replace(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The checked manifest of a saved model; every listed file's checksum must match."""
+    directory = Path(directory)
+    path = directory / MANIFEST
+    if not directory.is_dir():
+        raise ModelFileError(f"{directory} is not a saved-model folder (expected a folder "
+                             f"holding {MANIFEST})")
+    if not path.is_file():
+        raise ModelFileError(f"{directory} holds no {MANIFEST}: not a ferbench saved model")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFileError(f"{path} is not valid JSON ({error}): the file is damaged "
+                             f"or not ferbench's") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a ferbench model manifest (no format "
+                             f"{FORMAT!r})")
+    if manifest.get("version") != VERSION:
+        raise ModelFileError(f"{path} has format version {manifest.get('version')!r}; this "
+                             f"ferbench reads version {VERSION}")
+    missing = [k for k in ("method", "params", "classes", "input", "files")
+               if k not in manifest]
+    if missing:
+        raise ModelFileError(f"{path} lacks {', '.join(missing)}")
+    for file_name, expected in manifest["files"].items():
+        file = directory / file_name
+        if Path(file_name).name != file_name or not file.is_file():
+            raise ModelFileError(f"{directory}: {file_name} is listed in {MANIFEST} but "
+                                 f"missing")
+        if _sha256(file) != expected:
+            raise ModelFileError(f"{file} does not match the checksum in {MANIFEST}: it was "
+                                 f"changed or truncated after saving; refit the model")
+    return manifest
+
+
+class SavedModel:
+    """A fitted method loaded from disk, with the input view it was trained on."""
+
+    def __init__(self, method: Method, manifest: dict[str, Any], directory: Path):
+        self.method = method
+        self.manifest = manifest
+        self.directory = directory
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["method"])
+
+    @property
+    def classes(self) -> list[str]:
+        """Canonical emotion names, in the order of the probability columns."""
+        return list(self.manifest["classes"])
+
+    @property
+    def input_spec(self) -> InputSpec:
+        return self.method.input_spec
+
+    @property
+    def face_shape(self) -> list[int] | None:
+        """Shape of the training dataset's faces, before the method's view (None in models
+        saved before ferbench recorded it)."""
+        return self.manifest["training"].get("face_shape")
+
+    def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
+        """Class probabilities of face crops (uint8, gray or RGB, any size) as a pandas
+        DataFrame: a ``label`` column and one probability column per class."""
+        faces = face_set(images, self.input_spec, self.face_shape)
+        prepared = features.prepare(faces, self.input_spec)
+        proba = np.asarray(self.method.predict_proba(prepared), dtype=np.float64)
+        frame = pd.DataFrame(proba, columns=self.classes)
+        frame.insert(0, "label", [self.classes[i] for i in np.argmax(proba, axis=1)])
+        return frame
+
+    def __repr__(self) -> str:
+        return f"SavedModel({self.name}, classes={self.classes}, from {self.directory})"
+
+
+def face_set(images: Sequence[np.ndarray] | np.ndarray, spec: InputSpec,
+             face_shape: Sequence[int] | None = None) -> FaceSet:
+    """Face crops of any size and colour as one FaceSet in the method's size and colour.
+
+    ``face_shape`` is the shape of the training dataset's faces (manifest ``training``):
+    each crop is first brought to it — colour, then bilinear resize, as a dataset decoder
+    does — and then through :func:`ferbench.features.view`, the runner's own conversion. A
+    crop that a dataset with ``crop = "detect"`` would have stored is then prepared bit for
+    bit as that dataset's faces were. Without it (models saved before ferbench recorded it)
+    each crop goes straight to the method's size and colour.
+    """
+    if spec.size is None:
+        raise ValueError("the model's input view has no fixed size; pass same-size images")
+    if face_shape is not None:
+        faces = _as_training_faces(images, tuple(face_shape))
+        return features.view(faces, spec)
+    height, width = spec.size
+    rgb = spec.color == "rgb"
+    converted = []
+    for index, image in enumerate(images):
+        picture = _picture(image, index).convert("RGB" if rgb else "L")
+        picture = picture.resize((width, height), Image.Resampling.BILINEAR)
+        converted.append(np.asarray(picture))
+    return _stacked(converted)
+
+
+def _picture(image: np.ndarray, index: int) -> Image.Image:
+    array = np.asarray(image)
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or (
+            array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"face {index}: expected a uint8 (H, W) or (H, W, 3|4) image, "
+                         f"got {array.dtype} {array.shape}")
+    return Image.fromarray(array.squeeze(-1) if array.ndim == 3 and array.shape[2] == 1
+                           else array)
+
+
+def _as_training_faces(images: Sequence[np.ndarray] | np.ndarray,
+                       face_shape: tuple[int, ...]) -> FaceSet:
+    """Crops as the training dataset stored its faces: RGB resized to its size, then gray
+    by :meth:`FaceSet.gray` when its faces are gray."""
+    height, width = face_shape[:2]
+    converted = [resized(np.asarray(_picture(image, index).convert("RGB")), height, width)
+                 for index, image in enumerate(images)]
+    faces = _stacked(converted)
+    return faces if len(face_shape) == 3 else faces.gray()
+
+
+def _stacked(converted: list[np.ndarray]) -> FaceSet:
+    if not converted:
+        raise ValueError("no face images given")
+    stacked = np.stack(converted)
+    return FaceSet(stacked, np.zeros(len(stacked), dtype=np.int64), dataset="faces",
+                   split="predict")
+
+
+def load_model(directory: str | Path) -> SavedModel:
+    """A saved model, rebuilt from its manifest and its method's safe files."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    load_plugins()
+    name = manifest["method"]
+    if name not in METHODS:
+        raise ModelFileError(f"{directory} holds a {name!r} model, but no method {name!r} is "
+                             f"registered here (load its plugin first)")
+    params = dict(manifest["params"])
+    factory_params = inspect.signature(METHODS.get(name).factory).parameters
+    params.update({key: None for key in WEIGHT_SOURCE_PARAMS if key in factory_params})
+    method = METHODS.create(name, **params)
+    try:
+        method.classes_ = np.array([emotion_index(c) for c in manifest["classes"]],
+                                   dtype=np.int64)
+    except (KeyError, ValueError) as error:
+        raise ModelFileError(f"{directory / MANIFEST}: bad classes ({error})") from None
+    expected = _input_view(method.input_spec)
+    if expected != manifest["input"]:
+        raise ModelFileError(f"{directory}: the model was trained on input {manifest['input']} "
+                             f"but {name} with these parameters now asks for {expected}")
+    try:
+        method.load(directory)
+    except ModelFileError:
+        raise
+    except Exception as error:
+        raise ModelFileError(f"{directory}: {name} could not read its files: "
+                             f"{type(error).__name__}: {error}") from error
+    return SavedModel(method, manifest, directory)
+

@@ -1,0 +1,1 @@
+"""The generated markdown leaderboard and its figures, from stored results alone."""

@@ -1,0 +1,1 @@
+"""The results store: one JSON record per cell, written atomically, resumable."""

@@ -1,0 +1,1 @@
+"""Executing a run: the immutable plan, one job at a time, serial, process-pool or Ray."""

@@ -1,0 +1,162 @@
+import dataclasses
+import sys
+
+import numpy as np
+import pytest
+
+from ferbench import features
+from ferbench.cli import main
+from ferbench.testing import MethodContractError, check_method, toy_faces
+from tests.conftest import TEST_PLUGINS
+
+
+@pytest.mark.parametrize("name", ["svm", "knn", "rf", "xgboost"])
+def test_builtin_classical_method_passes_conformance(name):
+    assert "same seed, same predictions" in check_method(name)
+
+
+def test_conformance_check_catches_a_broken_method():
+    from ferbench import InputSpec, Method
+
+    class AlwaysFirst(Method):
+        input_spec = InputSpec(size=(24, 24))
+
+        def fit(self, train, val=None):
+            self.classes_ = train.classes
+            return self
+
+        def predict_proba(self, faces):
+            import numpy as np
+
+            return np.ones((len(faces), len(self.classes_)))  # rows sum to K, not 1
+
+    with pytest.raises(MethodContractError, match="rows must sum to 1"):
+        check_method(AlwaysFirst)
+
+
+def test_svm_solvers_and_bad_values():
+    from ferbench import create_method
+
+    with pytest.raises(ValueError, match="solver='fast' is not one of"):
+        create_method("svm", solver="fast")
+    with pytest.raises(ValueError, match="features='sift' is not one of hog, landmarks"):
+        create_method("rf", features="sift")
+    train = toy_faces((0, 3, 4), 10)
+    svm = create_method("svm", solver="nystroem", nystroem_components=20)
+    prepared = features.prepare(train, svm.input_spec)
+    assert svm.fit(prepared).describe()["solver"] == "nystroem"
+
+
+def test_svm_kernel_auto_is_chosen_on_inner_folds_of_the_training_faces(monkeypatch):
+    from ferbench import create_method
+
+    svm_class = type(create_method("svm"))
+    classical = sys.modules[svm_class.__module__]
+    with pytest.raises(ValueError, match="kernel='poly' is not one of auto, linear, rbf"):
+        create_method("svm", kernel="poly")
+    with pytest.raises(ValueError, match="cannot be combined with kernel='linear'"):
+        create_method("svm", kernel="linear", solver="nystroem")
+    spec = create_method("svm").input_spec
+    few = create_method("svm").fit(features.prepare(toy_faces((0, 3, 4), 10), spec)).describe()
+    assert few["kernel"] == "rbf" and "kernel_inner_accuracy" not in few
+    train = features.prepare(toy_faces((0, 3, 4), 25), spec)
+    chosen = create_method("svm").fit(train).describe()
+    scores = chosen["kernel_inner_accuracy"]
+    assert set(scores) == {"linear", "rbf"} and all(0 <= v <= 1 for v in scores.values())
+    assert chosen["kernel"] == ("linear" if scores["linear"] > scores["rbf"] else "rbf")
+    assert chosen["pca_components"] == min(classical.PCA_COMPONENTS[chosen["kernel"]], 150)
+    for linear, rbf, expected in ((0.9, 0.8, "linear"), (0.8, 0.8, "rbf"), (0.7, 0.8, "rbf")):
+        monkeypatch.setattr(svm_class, "_inner_fold_scores",
+                            lambda self, *_, s={"linear": linear, "rbf": rbf}: s)
+        assert create_method("svm").fit(train).describe()["kernel"] == expected
+    monkeypatch.setattr(classical, "KERNEL_CHOICE_LIMIT", len(train) - 1)
+    large = create_method("svm").fit(train).describe()
+    assert large["kernel"] == "rbf" and "kernel_inner_accuracy" not in large
+    forced = create_method("svm", kernel="linear", pca_components=5).fit(train).describe()
+    assert (forced["kernel"], forced["pca_components"]) == ("linear", 5)
+
+
+def test_svm_inner_folds_keep_a_subject_and_the_mirror_images_together(monkeypatch):
+    from ferbench import create_method
+
+    faces = toy_faces((0, 3, 4), 20)
+    subjects = np.array([f"s{i % 12}" for i in range(len(faces))])
+    train = features.prepare(dataclasses.replace(faces, subjects=subjects),
+                             create_method("svm").input_spec)
+    svm = create_method("svm")
+    seen = []
+    real_pipeline = type(svm)._pipeline
+
+    def spying(self, kernel, n_samples, n_features):
+        model = real_pipeline(self, kernel, n_samples, n_features)
+        fit = model.fit
+        model.fit = lambda x, y: (seen.append(x), fit(x, y))[1]
+        return model
+
+    monkeypatch.setattr(type(svm), "_pipeline", spying)
+    svm.fit(train)
+    own, mirrored = svm._matrix(train), svm._matrix(svm._mirrored(train))
+    assert len(seen) == 2 * 3 + 1  # each kernel on 3 inner folds, then the final fit
+    for rows in seen[:-1]:
+        used = [i for i in range(len(own)) if (rows == own[i]).all(axis=1).any()]
+        assert 0 < len(used) < len(own) and len(rows) == 2 * len(used)
+        assert all((rows == mirrored[i]).all(axis=1).any() for i in used)
+        for subject in set(subjects):
+            inside = [i in used for i in np.flatnonzero(subjects == subject)]
+            assert all(inside) or not any(inside), f"subject {subject} split across folds"
+def test_method_without_prepared_features_says_how_to_prepare():
+    from ferbench import create_method
+
+    with pytest.raises(ValueError, match=r"carry no hog\(.*\) features.*prepare"):
+        create_method("knn").fit(toy_faces((0, 3), 5))
+
+
+def test_hog_is_extracted_once_per_split_and_shared_by_classifiers_and_runs(tmp_path):
+    features.EXTRACTIONS.clear()
+    base = ["run", "--plugins", str(TEST_PLUGINS), "--datasets", "toy-a", "--protocol",
+            "within", "--cache-dir", str(tmp_path / "cache"), "--reports", str(tmp_path / "rep")]
+    assert main([*base, "--methods", "svm,knn,rf,xgboost", "--out", str(tmp_path / "a")]) == 0
+    hog = {key: n for key, n in features.EXTRACTIONS.items() if key.startswith("hog")}
+    assert list(hog.values()) == [4, 4]  # both scales: train, its mirror, val, test, once each
+    assert main([*base, "--methods", "svm,knn", "--out", str(tmp_path / "b")]) == 0
+    assert sum(n for k, n in features.EXTRACTIONS.items() if k.startswith("hog")) == 8
+
+
+def test_hog_plus_landmarks_end_to_end_names_the_features(tmp_path):
+    pytest.importorskip("dlib")
+    small = ["--set", "synth-fer.n_train=70", "--set", "synth-fer.n_val=14",
+             "--set", "synth-fer.n_test=35"]
+    code = main(["run", "--methods", "svm,rf", "--datasets", "synth-fer", *small,
+                 "--set", "svm.features=hog+landmarks", "--set", "rf.features=landmarks",
+                 "--out", str(tmp_path / "run"), "--reports", str(tmp_path / "rep"),
+                 "--cache-dir", str(tmp_path / "cache")])
+    assert code == 0
+    from ferbench.results.store import ResultStore
+
+    info = {r["method"]: r["method_info"] for r in ResultStore(tmp_path / "run").records()}
+    assert info["svm"]["features"] == "hog+landmarks" and info["rf"]["features"] == "landmarks"
+    boxes = info["svm"]["landmark_boxes"]
+    assert boxes["detector_box"] + boxes["whole_image"] == 70
+    leaderboard = (tmp_path / "rep" / "run" / "README.md").read_text()
+    assert "| hog+landmarks" in leaderboard and "| landmarks" in leaderboard
+    assert f"svm on synth-fer: detector box {boxes['detector_box']}" in leaderboard
+
+
+def test_small_training_sets_are_mirrored_unless_told_otherwise(monkeypatch):
+    from ferbench import create_method
+
+    classical = sys.modules[type(create_method("knn")).__module__]
+    train = toy_faces((0, 3, 4), 10)
+    fitted_rows = []
+    for mirror, expected in (("auto", True), (False, False)):
+        knn = create_method("knn", mirror=mirror, k=1)
+        knn.fit(features.prepare(train, knn.input_spec))
+        fitted_rows.append(knn.estimator_[-1].n_samples_fit_)
+        assert knn.describe()["mirrored_training_faces"] is expected
+    assert fitted_rows == [60, 30]
+    monkeypatch.setattr(classical, "MIRROR_LIMIT", 29)
+    knn = create_method("knn")
+    assert knn.fit(features.prepare(train, knn.input_spec)).describe()[
+        "mirrored_training_faces"] is False
+    with pytest.raises(ValueError, match="mirror must be auto, true or false, got 'yes'"):
+        create_method("svm", mirror="yes")
