@@ -17,13 +17,13 @@ from typing import Any
 
 from ferbench.core.dataset import DatasetFormatError
 from ferbench.core.labels import EMOTIONS, SYNONYMS, emotion_index
+from ferbench.data.faces.crops import FILE_CROPS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:
     import tomli as tomllib
 
-CROPS = ("none", "detect")
 DROP = -1
 """The label of a class that ``[label_map]`` maps to ``"drop"``: its images are left out."""
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -88,7 +88,7 @@ def _fraction(value: object) -> float | None:
 
 
 def _crop(value: object) -> str | None:
-    return value if value in CROPS else None
+    return value if value in FILE_CROPS else None
 
 
 def _table(value: object) -> dict[str, object] | None:
@@ -112,7 +112,7 @@ KEYS: dict[str, tuple[Callable[[object], Any], str]] = {
     "split_column": (_string, "a column name of the labels CSV"),
     "test_fraction": (_fraction, "a number between 0 and 1 (exclusive)"),
     "val_fraction": (_fraction, "a number between 0 and 1 (exclusive)"),
-    "crop": (_crop, f"one of {', '.join(repr(c) for c in CROPS)}"),
+    "crop": (_crop, f"one of {', '.join(repr(c) for c in FILE_CROPS)}"),
     "label_map": (_table, "a table of your label = canonical emotion or \"drop\""),
 }
 REQUIRED = ("name", "images")

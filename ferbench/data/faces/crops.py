@@ -34,6 +34,12 @@ from ferbench.features.parallel import process_pool, worker_count
 
 SHAPE = (100, 100, 3)
 """Every prepared face: 100x100 RGB."""
+CROPS = ("none", "box", "align", "detect")
+"""The one vocabulary of how a face is taken from an image file (see :func:`describe`)."""
+FILE_CROPS = ("none", "detect")
+"""The crops of a dataset whose files come without published face boxes (TOML datasets)."""
+BOX_CROPS = ("align", "box")
+"""How a dataset that publishes face boxes may prepare them; "align" is the default."""
 PER_WORKER = {"none": 2000, "box": 300, "align": 200, "detect": 100}
 """The fewest files worth a worker process. Starting one costs about 2 s (importing ferbench,
 loading dlib's models); reading a crop takes about a millisecond, decoding a whole photo to
@@ -41,8 +47,6 @@ cut a box from it several, finding and aligning the face of a photo 15 ms (350 p
 hundred (large photos)."""
 NO_FACE = "no face found by dlib's frontal detector (crop = \"detect\")"
 
-BOX_CROPS = ("align", "box")
-"""How a dataset that publishes face boxes may prepare them; "align" is the default."""
 FaceBox = tuple[int, int, int, int]
 """A published face box: left, top, right, bottom in the photo's pixels (right and bottom
 exclusive), the order of :attr:`ferbench.data.faces.photos.DetectedFace.box`."""
