@@ -25,7 +25,7 @@ from ferbench.predict.explain import explanation_kind
 from ferbench.predict.prediction import NO_FACE, Outputs, choose_model, predict_frame
 from ferbench.predict.saved import load_model
 from ferbench.report.report import write_report
-from ferbench.results.store import RunLockedError
+from ferbench.results.store import RunLockedError, StoreError
 from ferbench.run.executors import require_ray
 from ferbench.run.runner import RunConfig, Runner, default_methods
 
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         load_plugins(args.plugins)
         return COMMANDS[args.command](args)
     except (PluginError, UnknownNameError, DatasetNotFound, DatasetFormatError,
-            RunLockedError, FileNotFoundError, ValueError) as error:
+            RunLockedError, StoreError, FileNotFoundError, ValueError) as error:
         if os.environ.get("FERBENCH_DEBUG"):
             raise
         print(f"ferbench: error: {error} (set FERBENCH_DEBUG=1 for the traceback)",

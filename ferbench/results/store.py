@@ -3,7 +3,9 @@
 Every record is written to a temporary file and renamed into place, so a kill at any
 moment leaves either the old state or the new one, never half a file. A run holds an
 exclusive lock on its directory for its whole life, so two runs cannot interleave writes.
-Re-running a command reads the store and skips the cells already finished.
+Re-running a command reads the store and skips the cells already finished. A file the store
+cannot read stops it with an error naming that file: it is never skipped, and never
+overwritten, since it may be the only copy of a run's provenance or of a finished cell.
 
 A directory holds one current record per slot (method, protocol, train, test, fold, seed,
 condition): a record computed under other parameters, the user's or a changed default,
@@ -13,10 +15,10 @@ and from where rerunning the earlier command restores it without computing.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,15 +37,52 @@ class RunLockedError(RuntimeError):
     """Another process is writing the same run directory."""
 
 
+class StoreError(RuntimeError):
+    """A file of the run directory cannot be read or written; the message names it."""
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` via a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` as JSON to ``path`` via a temporary file and an atomic rename.
+
+    A failed write (a full disk, say) leaves ``path`` as it was and no temporary file behind,
+    and raises :class:`StoreError` naming ``path``.
+    """
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        full = " (the disk is full)" if error.errno == errno.ENOSPC else ""
+        raise StoreError(f"could not write {path}{full}: {error.strerror or error}; "
+                         f"everything stored before it is kept") from error
+
+
+def read_json(path: Path, what: str) -> Any:
+    """The JSON in ``path``; a file that exists but cannot be read or parsed is a
+    :class:`StoreError` saying what the file is and what to do, never treated as absent."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as error:
+        raise StoreError(
+            f"{path} is {what} but cannot be read ({type(error).__name__}: {error}); "
+            f"ferbench leaves it untouched: restore it from a backup, or move it out of the "
+            f"run directory to go on without it"
+        ) from None
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    record = read_json(path, "a stored result")
+    if not isinstance(record, dict) or not isinstance(record.get("cell"), str):
+        raise StoreError(f"{path} is not a result record (no 'cell' field); move it out of "
+                         f"{path.parent} to go on without it")
+    return record
 
 
 class ResultStore:
@@ -107,8 +146,8 @@ class ResultStore:
         """Bring a finished superseded record back as its slot's current answer."""
         path = self.superseded_dir / f"{cell_id}.json"
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            record = _read_record(path)
+        except FileNotFoundError:
             return False
         if record.get("status") != "ok":
             return False
@@ -117,10 +156,10 @@ class ResultStore:
         return True
 
     def get(self, cell_id: str) -> dict[str, Any] | None:
-        """The stored record, or None when absent or unreadable."""
+        """The stored record, or None when absent (an unreadable one is a StoreError)."""
         try:
-            return json.loads(self._path(cell_id).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return _read_record(self._path(cell_id))
+        except FileNotFoundError:
             return None
 
     def is_done(self, cell_id: str) -> bool:
@@ -128,22 +167,23 @@ class ResultStore:
         return record is not None and record.get("status") == "ok"
 
     def records(self) -> list[dict[str, Any]]:
-        """Every readable record, sorted by cell id; unreadable files are reported, not fatal."""
-        records = []
-        for path in sorted(self.results_dir.glob("*.json")):
-            try:
-                records.append(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError) as error:
-                warnings.warn(f"skipping unreadable result {path}: {error}", stacklevel=2)
-        return records
+        """Every current record, sorted by cell id; an unreadable one is a StoreError."""
+        return [_read_record(path) for path in sorted(self.results_dir.glob("*.json"))]
 
     def record_invocation(self, info: dict[str, Any]) -> None:
         """Append one command's provenance (command, versions, data) to ``run.json``."""
         write_json_atomic(self.run_dir / "run.json", [*self.invocations(), info])
 
     def invocations(self) -> list[dict[str, Any]]:
-        """Provenance of every command that wrote this run directory, oldest first."""
+        """Provenance of every command that wrote this run directory, oldest first; none
+        before the first run, and a StoreError for a ``run.json`` that cannot be read."""
+        path = self.run_dir / "run.json"
         try:
-            return json.loads((self.run_dir / "run.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            history = read_json(path, "this run's provenance")
+        except FileNotFoundError:
             return []
+        if not isinstance(history, list) or not all(isinstance(i, dict) for i in history):
+            raise StoreError(f"{path} is this run's provenance but is not a list of "
+                             f"invocations; ferbench leaves it untouched: restore it, or move "
+                             f"it out of the run directory to go on without it")
+        return history
