@@ -3,9 +3,10 @@
 A saved model is a folder: ``model.json`` (method, parameters, classes, the input view it
 was trained on, the training data's fingerprint, and a SHA-256 of every other file) plus the
 files the method wrote with :meth:`ferbench.Method.save` — safetensors, JSON, skops with an
-explicit trusted-type list or xgboost's JSON, never pickle. Loading checks the manifest and
-every checksum first, so a tampered, truncated or foreign folder is refused before any of
-its bytes reach a parser.
+explicit trusted-type list or xgboost's JSON, never pickle. Loading checks the whole manifest
+first — every field's type, every file of the folder listed and its checksum matching, no name
+leaving the folder — so a tampered, truncated or foreign folder is refused, with the field or
+file named, before any of its bytes reach a parser.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,19 +116,80 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     if manifest.get("version") != VERSION:
         raise ModelFileError(f"{path} has format version {manifest.get('version')!r}; this "
                              f"ferbench reads version {VERSION}")
-    missing = [k for k in ("method", "params", "classes", "input", "files")
-               if k not in manifest]
-    if missing:
-        raise ModelFileError(f"{path} lacks {', '.join(missing)}")
-    for file_name, expected in manifest["files"].items():
+    _check_fields(manifest, path)
+    _check_files(manifest["files"], directory)
+    return manifest
+
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _check_fields(manifest: dict[str, Any], path: Path) -> None:
+    """Every field a loader reads, of the type it must have; the error names the field."""
+
+    def bad(field: str, expected: str) -> ModelFileError:
+        return ModelFileError(f"{path}: field {field!r} must be {expected}")
+
+    def ints(value: Any) -> bool:
+        return isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+
+    if not isinstance(manifest.get("method"), str) or not manifest["method"]:
+        raise bad("method", "a method name")
+    if not isinstance(manifest.get("params"), dict):
+        raise bad("params", "a table of parameters")
+    classes = manifest.get("classes")
+    if not isinstance(classes, list) or not classes or not all(
+            isinstance(c, str) for c in classes):
+        raise bad("classes", "a non-empty list of emotion names")
+    view = manifest.get("input")
+    if not isinstance(view, dict):
+        raise bad("input", "a table (size, color, features)")
+    if view.get("size") is not None and not (ints(view["size"]) and len(view["size"]) == 2):
+        raise bad("input.size", "null or [height, width]")
+    if not isinstance(view.get("color"), (str, type(None))):
+        raise bad("input.color", "null or a colour name")
+    features_ = view.get("features")
+    if not isinstance(features_, list) or not all(
+            isinstance(f, dict) and isinstance(f.get("name"), str)
+            and isinstance(f.get("params"), dict) for f in features_):
+        raise bad("input.features", "a list of {name, params} tables")
+    training = manifest.get("training")
+    if not isinstance(training, dict):
+        raise bad("training", "a table describing the training data")
+    shape = training.get("face_shape")
+    if not (ints(shape) and len(shape) in (2, 3)):
+        raise bad("training.face_shape", "the training faces' shape, [height, width] or "
+                  "[height, width, 3] (models saved without it cannot be prepared as they "
+                  "were trained: refit them)")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and SHA256.fullmatch(v)
+            for k, v in files.items()):
+        raise bad("files", "a table of file name = SHA-256 hex digest")
+
+
+def _check_files(files: dict[str, str], directory: Path) -> None:
+    """The folder holds exactly the manifest and the files it lists, each unchanged, none
+    outside the folder: so no unlisted or unchecked byte is ever read."""
+    for file_name in files:
+        if file_name in ("", ".", "..", MANIFEST) or Path(file_name).name != file_name \
+                or "\\" in file_name:
+            raise ModelFileError(f"{directory / MANIFEST}: field 'files' names {file_name!r}, "
+                                 f"which is not a plain file name inside the model folder")
+    present = {p.name for p in directory.iterdir()} - {MANIFEST}
+    unlisted = sorted(present - set(files))
+    if unlisted:
+        raise ModelFileError(f"{directory}: {', '.join(unlisted)} not listed in {MANIFEST}; "
+                             f"a saved model holds only the files its manifest checksums")
+    for file_name, expected in files.items():
         file = directory / file_name
-        if Path(file_name).name != file_name or not file.is_file():
+        if file.is_symlink() or not file.is_file():
             raise ModelFileError(f"{directory}: {file_name} is listed in {MANIFEST} but "
-                                 f"missing")
+                                 f"missing (or not a plain file)")
         if _sha256(file) != expected:
             raise ModelFileError(f"{file} does not match the checksum in {MANIFEST}: it was "
                                  f"changed or truncated after saving; refit the model")
-    return manifest
 
 
 class SavedModel:
@@ -151,10 +214,9 @@ class SavedModel:
         return self.method.input_spec
 
     @property
-    def face_shape(self) -> list[int] | None:
-        """Shape of the training dataset's faces, before the method's view (None in models
-        saved before ferbench recorded it)."""
-        return self.manifest["training"].get("face_shape")
+    def face_shape(self) -> list[int]:
+        """Shape of the training dataset's faces, before the method's view."""
+        return list(self.manifest["training"]["face_shape"])
 
     def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
         """Class probabilities of face crops (uint8, gray or RGB, any size) as a pandas
