@@ -79,9 +79,21 @@ def choose_model(run_dir: Path, method: str | None = None, train: str | None = N
         reasons.append(f"best within-{train} accuracy: {method}")
     chosen = min((r for r in pool if r["method"] == method),
                  key=lambda r: (r["seed"], r["fold"] if r["fold"] is not None else -1))
-    return ModelChoice(path=Path(run_dir) / chosen["model"], method=method, train=train,
+    return ModelChoice(path=model_path(Path(run_dir), chosen), method=method, train=train,
                        within_accuracy=accuracy.get(method),
                        reason="; ".join(reasons) or "as asked")
+
+
+def model_path(run_dir: Path, record: dict[str, Any]) -> Path:
+    """The folder a record's ``model`` names, which must lie inside ``RUN_DIR/models``: a
+    record is a file anyone may have edited, and its path is never followed out of the run."""
+    models = (run_dir / "models").resolve()
+    named = record.get("model")
+    path = (run_dir / named).resolve() if isinstance(named, str) else None
+    if path is None or Path(named).is_absolute() or models not in path.parents:
+        raise ModelChoiceError(f"{run_dir}: the record of cell {record.get('cell')!r} names "
+                               f"model {named!r}, which is not a folder inside {models}")
+    return path
 
 
 def image_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ferbench import ModelFileError
+from ferbench.predict.prediction import ModelChoiceError, model_path
 from ferbench.predict.saved import FORMAT, MANIFEST, VERSION, read_manifest
 
 WEIGHTS = b'{"w": [1, 2, 3]}'
@@ -118,3 +119,11 @@ def test_any_bytes_as_a_manifest_load_or_raise_model_file_error(tmp_path, data):
 def test_any_value_in_any_field_loads_or_raises_model_file_error(tmp_path, field, value):
     with contextlib.suppress(ModelFileError):
         read_manifest(model_folder(tmp_path, {**valid_manifest(), field: value}))
+
+
+@pytest.mark.parametrize("named", ["../../elsewhere", "/etc", "models/../../x", 3])
+def test_a_record_naming_a_model_outside_the_run_is_refused(tmp_path, named):
+    with pytest.raises(ModelChoiceError, match="which is not a folder inside"):
+        model_path(tmp_path, {"cell": "c", "model": named})
+    inside = model_path(tmp_path, {"cell": "c", "model": "models/svm__a"})
+    assert inside == (tmp_path / "models" / "svm__a").resolve()
