@@ -88,13 +88,13 @@ def _read(path: Path, dataset: str, fingerprint: str) -> Samples | None:
             if meta.get("format") != FORMAT_VERSION or meta.get("fingerprint") != fingerprint:
                 return None
             arrays = {name: entry[name] for name in ARRAYS}
-            listed, count, skipped = (meta["problems"][k] for k in ("listed", "count", "skipped"))
+            problems = Problems.from_json(dataset, meta["problems"])
             facts = dict(meta["facts"])
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None
     if arrays["images"].dtype != np.uint8 or len({len(a) for a in arrays.values()}) != 1:
         return None
-    return Samples(**arrays, problems=Problems(dataset, listed, count, skipped), facts=facts)
+    return Samples(**arrays, problems=problems, facts=facts)
 
 
 def _write(path: Path, samples: Samples, fingerprint: str) -> None:
@@ -102,8 +102,7 @@ def _write(path: Path, samples: Samples, fingerprint: str) -> None:
     meta = {
         "format": FORMAT_VERSION,
         "fingerprint": fingerprint,
-        "problems": {"listed": problems.listed, "count": problems.count,
-                     "skipped": problems.skipped},
+        "problems": problems.to_json(),
         "facts": samples.facts,
     }
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")

@@ -45,8 +45,8 @@ def inventory(names: list[str], ctx: DataContext) -> tuple[str, list[str]]:
             sections.append(_class_table(name, variant, splits))
         elif detail:
             sections.append(f"### {name} ({status})\n\n{detail}")
-        skipped = splits.train.provenance.get("skipped", 0) if splits is not None else 0
-        note = f"{skipped} bad samples skipped" if skipped else ("see below" if detail else "")
+        note = skipped_note(splits.train.provenance) if splits is not None else ""
+        note = note or ("see below" if detail else "")
         rows.append([name, status, variant, *counts, note])
         if splits is None:
             unusable.append(name)
@@ -71,6 +71,19 @@ def _inspect(name: str, ctx: DataContext) -> tuple[str, str, Splits | None, str]
         return "found", variant, dataset.load(ctx), ""
     except (DatasetFormatError, PluginError, OSError, ValueError) as error:
         return "unreadable", variant, None, str(error)
+
+
+def skipped_note(provenance: dict) -> str:
+    """``975 bad samples skipped (no face found 931, duplicate row 8, …; e.g. a.jpg)``, or ""
+    when a load skipped nothing."""
+    skipped = provenance.get("skipped", 0)
+    if not skipped:
+        return ""
+    by_reason = provenance.get("skipped_by_reason", {})
+    examples = provenance.get("skipped_examples", {})
+    parts = [f"{reason} {n} (e.g. {', '.join(examples.get(reason, [])[:2])})"
+             for reason, n in by_reason.items()]
+    return f"{skipped} bad samples skipped" + (f": {'; '.join(parts)}" if parts else "")
 
 
 def _one_line(error: Exception) -> str:

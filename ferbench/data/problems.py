@@ -9,6 +9,8 @@ FaceSet's provenance.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,18 +21,31 @@ LISTED = 10
 """How many problems an error message quotes verbatim."""
 
 REASONS_IN_PROVENANCE = 3
-"""How many problems a skip_bad load keeps in provenance."""
+"""How many problems a skip_bad load keeps in provenance, and examples of each reason."""
+_DETAIL = re.compile(r"'[^']*'|\"[^\"]*\"|\S*/\S*|\d+(?:\.\d+)?")
+
+
+def reason_of(message: str) -> str:
+    """The kind of a problem: its message up to the first ``:``, ``;`` or `` (``, with quoted
+    values, paths and numbers replaced by ``…``, so that "unknown label 'bored'" and
+    "unknown label 'tired'" count as one reason."""
+    head = re.split(r"[:;]|\s\(", message, maxsplit=1)[0]
+    return " ".join(_DETAIL.sub("…", head).split()) or message
 
 
 class Problems:
-    """The problems of one dataset: the first :data:`LISTED` verbatim, all of them counted."""
+    """The problems of one dataset: the first :data:`LISTED` verbatim, all of them counted,
+    and the skipped samples counted by reason with the first few places of each."""
 
     def __init__(self, dataset: str, listed: list[str] | None = None, count: int = 0,
-                 skipped: int = 0):
+                 skipped: int = 0, reasons: Mapping[str, int] | None = None,
+                 examples: Mapping[str, list[str]] | None = None):
         self.dataset = dataset
         self.listed = list(listed or [])
         self.count = count
         self.skipped = skipped
+        self.reasons: Counter[str] = Counter(reasons or {})
+        self.examples: dict[str, list[str]] = {k: list(v) for k, v in (examples or {}).items()}
 
     def add(self, where: object, message: str, samples: int = 1) -> None:
         """Record a problem at ``where`` (file, file line N, …) that drops ``samples`` samples."""
@@ -38,6 +53,27 @@ class Problems:
         self.skipped += samples
         if len(self.listed) < LISTED:
             self.listed.append(f"{where}: {message}")
+        if not samples:
+            return
+        reason = reason_of(message)
+        self.reasons[reason] += samples
+        places = self.examples.setdefault(reason, [])
+        if len(places) < REASONS_IN_PROVENANCE:
+            places.append(str(where))
+
+    def breakdown(self) -> str:
+        """``no face found 931, duplicate row 8``: skipped samples by reason, most first."""
+        return ", ".join(f"{reason} {n}" for reason, n in self.reasons.most_common())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"listed": self.listed, "count": self.count, "skipped": self.skipped,
+                "reasons": dict(self.reasons), "examples": self.examples}
+
+    @classmethod
+    def from_json(cls, dataset: str, data: Mapping[str, Any]) -> Problems:
+        """The inverse of :meth:`to_json`; a KeyError when a field is missing."""
+        return cls(dataset, data["listed"], data["count"], data["skipped"], data["reasons"],
+                   data["examples"])
 
     def __len__(self) -> int:
         return self.count
@@ -56,6 +92,8 @@ class Problems:
         facts: dict[str, Any] = {"skipped": self.skipped}
         if self.count:
             facts["skipped_reasons"] = self.listed[:REASONS_IN_PROVENANCE]
+            facts["skipped_by_reason"] = dict(self.reasons.most_common())
+            facts["skipped_examples"] = self.examples
         return facts
 
 

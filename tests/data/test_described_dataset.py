@@ -12,6 +12,7 @@ from ferbench.core.registry import DATASETS
 from ferbench.data import cache
 from ferbench.data.described import DESCRIBED_BY, create_dataset, resolve_dataset
 from ferbench.data.faces import crops
+from ferbench.data.inventory import skipped_note
 from ferbench.results.store import ResultStore
 from tests.datasets.layouts import context, write_image
 
@@ -150,6 +151,18 @@ def test_every_bad_row_is_reported_and_skip_bad_keeps_the_good_ones(tmp_path):
     splits = load(toml, tmp_path, skip_bad=True)
     assert sorted(splits.train.ids) == [f"good{i}.png" for i in range(6)]
     assert splits.train.provenance["skipped"] == 9  # 1+1+2+2 rows, 1 split, 2 unlabelled
+    by_reason = {"image … is listed twice with different labels": 2, "unknown label …": 2,
+                 "… image file(s) that no row of … labels": 2, "label without its image": 1,
+                 "split … in column … is none of train, val": 1,
+                 "unreadable or truncated image": 1}
+    assert splits.train.provenance["skipped_by_reason"] == by_reason
+    assert splits.train.provenance["skipped_examples"]["unknown label …"] == [
+        f"{labels} lines 12, 13"]
+    cached = load(toml, tmp_path, skip_bad=True).train.provenance
+    assert cached["skipped_by_reason"] == by_reason
+    note = skipped_note(cached)
+    assert note.startswith("9 bad samples skipped: image … is listed twice with different "
+                           f"labels 2 (e.g. {labels} line 15); unknown label … 2")
 
 
 def test_an_image_listed_twice_with_one_label_keeps_its_first_row_under_skip_bad(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ferbench.data import Problems, SampleList, load_cached, source_fingerprint
+from ferbench.data.problems import reason_of
 from ferbench.data.splits import stratified_holdout
 
 
@@ -80,4 +81,18 @@ def test_problems_without_skip_bad_raise_and_with_it_become_provenance():
     problems.add("b", "empty class folder", samples=0)
     assert problems.enforce(skip_bad=True) == {
         "skipped": 1, "skipped_reasons": ["a.png: unreadable or truncated image",
-                                          "b: empty class folder"]}
+                                          "b: empty class folder"],
+        "skipped_by_reason": {"unreadable or truncated image": 1},
+        "skipped_examples": {"unreadable or truncated image": ["a.png"]}}
+    assert problems.breakdown() == "unreadable or truncated image 1"
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ("unknown label 'bored'", "unknown label …"),
+    ("unknown label code 9; known codes: 0 anger", "unknown label code …"),
+    ("/data/x.png not found (moved?)", "… not found"),
+    ("no face found by dlib's frontal detector (crop = \"detect\")",
+     "no face found by dlib's frontal detector"),
+])
+def test_problems_are_counted_by_reason_whatever_their_details(message, reason):
+    assert reason_of(message) == reason
