@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image
@@ -12,6 +12,21 @@ from ferbench.data.problems import Problems
 
 IGNORED_FILES = frozenset({"Thumbs.db", "desktop.ini"})
 """Operating-system litter that unpacked archives often carry; never read as images."""
+
+
+def image_key(cell: str) -> str | None:
+    """The ``/``-separated path a label file names inside its images folder, or None when it
+    is absolute or climbs out with ``..``: a label file never reaches outside its folder."""
+    path = PurePosixPath(cell.strip().replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or (path.parts and path.parts[0].endswith(":")):
+        return None
+    return str(path)
+
+
+def outside_message(cell: str, images: Path) -> str:
+    """The problem of a label-file row whose image path leaves ``images``."""
+    return (f"image path {cell!r} is absolute or leaves the images folder {images}; "
+            f"name images relative to that folder")
 
 
 class ImageProblem(ValueError):

@@ -11,13 +11,19 @@ import csv
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from PIL import Image
 
 from ferbench.core.dataset import DatasetFormatError
 from ferbench.data.description import DROP, Description
-from ferbench.data.images import IGNORED_FILES, class_folders, list_files
+from ferbench.data.images import (
+    IGNORED_FILES,
+    class_folders,
+    image_key,
+    list_files,
+    outside_message,
+)
 from ferbench.data.problems import Problems
 
 UNKNOWN = -2
@@ -94,7 +100,10 @@ def _csv_entries(description: Description, labels: Path, problems: Problems,
         if not cell:
             problems.add(where, f"empty {description.image_column!r} cell")
             continue
-        key = str(PurePosixPath(cell.replace("\\", "/")))
+        key = image_key(cell)
+        if key is None:
+            problems.add(where, outside_message(cell, description.images))
+            continue
         label = description.label_of(raw)
         if key in first:
             if _repeated(problems, where, cell, Row(line, label, raw), first[key],

@@ -22,14 +22,16 @@ LISTED = 10
 
 REASONS_IN_PROVENANCE = 3
 """How many problems a skip_bad load keeps in provenance, and examples of each reason."""
-_DETAIL = re.compile(r"'[^']*'|\"[^\"]*\"|\S*/\S*|\d+(?:\.\d+)?")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_DETAIL = re.compile(r"\S*/\S*|\d+(?:\.\d+)?")
 
 
 def reason_of(message: str) -> str:
     """The kind of a problem: its message up to the first ``:``, ``;`` or `` (``, with quoted
     values, paths and numbers replaced by ``…``, so that "unknown label 'bored'" and
     "unknown label 'tired'" count as one reason."""
-    head = re.split(r"[:;]|\s\(", message, maxsplit=1)[0]
+    unquoted = _QUOTED.sub("…", message)
+    head = re.split(r"[:;]|\s\(", unquoted, maxsplit=1)[0]
     return " ".join(_DETAIL.sub("…", head).split()) or message
 
 

@@ -356,3 +356,20 @@ def test_predict_prepares_a_photo_s_face_bit_for_bit_as_training_on_detect_did(t
         trained_on = features.view(faces, spec).images[0]
         predicted_on = face_set([crop], spec, face_shape=faces.images.shape[1:]).images[0]
         assert np.array_equal(trained_on, predicted_on)
+
+
+@pytest.mark.parametrize("cell", ["../outside.png", "/etc/hostname", "sub/../../outside.png",
+                                  "C:\\Windows\\x.png", "..\\outside.png"])
+def test_a_labels_csv_row_cannot_name_an_image_outside_the_images_folder(tmp_path, cell):
+    rows = [(f"{i}.png", "happy" if i % 2 else "sad") for i in range(8)] + [(cell, "happy")]
+    write_image(tmp_path / "outside.png", (40, 40, 3), seed=9)
+    toml = csv_dataset(tmp_path, [r for r in rows if r[0] != cell])
+    with open(tmp_path / "labels.csv", "a") as handle:
+        handle.write(f'"{cell}",happy\n')
+    with pytest.raises(DatasetFormatError) as raised:
+        load(toml, tmp_path)
+    assert (f"{tmp_path / 'labels.csv'} line 10: image path {cell!r} is absolute or leaves "
+            f"the images folder {tmp_path / 'images'}") in str(raised.value)
+    splits = load(toml, tmp_path, skip_bad=True)
+    assert splits.train.provenance["skipped_by_reason"] == {
+        "image path … is absolute or leaves the images folder …": 1}
