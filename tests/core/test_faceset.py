@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from PIL import Image
 
 from ferbench import EMOTIONS, FaceSet, LabelMap, emotion_index
 from ferbench.core.faceset import concatenate
@@ -35,7 +36,12 @@ def test_views_do_not_touch_the_original():
     small = original.resized((4, 4))
     assert gray.images.shape == (6, 8, 8) and small.images.shape == (6, 4, 4, 3)
     assert np.array_equal(original.images, before)
-    assert original.gray().gray() is not None and faces().rgb().images.shape == (6, 8, 8, 3)
+    assert np.array_equal(gray.gray().images, gray.images)
+    expected = np.asarray(Image.fromarray(original.images[0]).convert("L"))
+    assert np.array_equal(gray.images[0], expected)
+    replicated = faces().rgb().images
+    assert replicated.shape == (6, 8, 8, 3)
+    assert all(np.array_equal(replicated[..., c], faces().images) for c in range(3))
 
 
 def test_subset_keeps_columns_aligned_and_fingerprint_tracks_content():
