@@ -20,18 +20,10 @@ import csv
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from ferbench import DataContext, Dataset, LabelMap, Splits, register_dataset
-from ferbench.data import (
-    Problems,
-    SampleList,
-    Samples,
-    crops,
-    find_layout,
-    load_cached,
-    to_splits,
-    unknown_code,
-)
+from ferbench import LabelMap, register_dataset
+from ferbench.data import BoxedFacesDataset, ListedFace, Problems, unknown_code
 
 CODES = LabelMap("affectnet", {0: "neutral", 1: "happy", 2: "sad", 3: "surprise", 4: "fear",
                                5: "disgust", 6: "anger", 7: "contempt"})
@@ -40,7 +32,6 @@ DROPPED = {8: "none", 9: "uncertain", 10: "no-face"}
 IMAGES = "Manually_Annotated_Images"
 LISTS = "Manually_Annotated_file_lists"
 PARTS = {"training.csv": "train", "validation.csv": "test"}
-LAYOUTS = {"manual": [f"{IMAGES}/", *(f"{LISTS}/{name}" for name in PARTS)]}
 HEADER = ("subDirectory_filePath", "face_x", "face_y", "face_width", "face_height",
           "facial_landmarks", "expression", "valence", "arousal")
 
@@ -54,63 +45,41 @@ HEADER = ("subDirectory_filePath", "face_x", "face_y", "face_width", "face_heigh
              "licence": "research use only under the AffectNet licence agreement; no "
                         "redistribution"},
 )
-class AffectNet(Dataset):
+class AffectNet(BoxedFacesDataset):
     """AffectNet's manually annotated images, prepared from their published face boxes."""
 
     name = "affectnet"
+    layouts = {"manual": [f"{IMAGES}/", *(f"{LISTS}/{name}" for name in PARTS)]}
 
     def __init__(self, val_fraction: float = 0.1, crop: str = "align"):
-        if not 0.0 < val_fraction < 1.0:
-            raise ValueError(f"affectnet: val_fraction must be in (0, 1), got {val_fraction}")
-        self.val_fraction = val_fraction
-        self.crop = crops.check_box_crop(self.name, crop)
+        super().__init__(val_fraction, crop)
 
-    def locate(self, ctx: DataContext) -> str:
-        return find_layout(self.name, ctx, LAYOUTS)
-
-    def load(self, ctx: DataContext) -> Splits:
-        variant = self.locate(ctx)
-        crops.check_detector(self.crop)
-        folder = ctx.data_root / self.name
-        sources = [folder / IMAGES, *(folder / LISTS / name for name in PARTS)]
-        samples = load_cached(ctx.cache_dir, self.name, variant, sources, {"crop": self.crop},
-                              lambda: decode(folder, self.name, self.crop))
-        provenance = {"variant": variant, "source": str(folder)}
-        return to_splits(samples, ctx, self.name, provenance, val_fraction=self.val_fraction)
-
-
-def decode(folder: Path, dataset: str, crop: str) -> Samples:
-    """The faces of both file lists with an emotion code, prepared from their boxes."""
-    samples = SampleList(dataset, crops.SHAPE)
-    dropped: Counter[str] = Counter()
-    rows: list[tuple[Path, crops.FaceBox, int, str, str]] = []
-    seen: dict[str, str] = {}
-    for name, part in PARTS.items():
-        listing = folder / LISTS / name
-        for where, fields in _rows(listing, samples.problems):
-            problem = _row_problem(fields, seen)
-            if problem:
-                samples.problems.add(where, problem)
-                continue
-            code = int(fields[6])
-            if code in DROPPED:
-                dropped[DROPPED[code]] += 1
-                continue
-            path = folder / IMAGES / fields[0]
-            if not path.is_file():
-                samples.problems.add(where, f"label without its image: {path} not found")
-                continue
-            seen[fields[0]] = where
-            x, y, width, height = (int(value) for value in fields[1:5])
-            rows.append((path, (x, y, x + width, y + height), CODES.codes[code], part, where))
-    faces = crops.prepare_faces([row[0] for row in rows], crop, f"{dataset}: {crop} crops",
-                                [row[1] for row in rows])
-    for (path, _, label, part, where), face in zip(rows, faces):
-        if isinstance(face, str):
-            samples.problems.add(f"{path} ({where})", face)
-        else:
-            samples.add(face, label, "", str(path.relative_to(folder)), part)
-    return samples.build({"crop": crops.describe(crop), "dropped": dict(sorted(dropped.items()))})
+    def list_faces(self, folder: Path,
+                   problems: Problems) -> tuple[list[ListedFace], dict[str, Any]]:
+        """The faces of both file lists with an emotion code; the others counted as
+        ``dropped``."""
+        dropped: Counter[str] = Counter()
+        faces: list[ListedFace] = []
+        seen: dict[str, str] = {}
+        for name, part in PARTS.items():
+            for where, fields in _rows(folder / LISTS / name, problems):
+                problem = _row_problem(fields, seen)
+                if problem:
+                    problems.add(where, problem)
+                    continue
+                code = int(fields[6])
+                if code in DROPPED:
+                    dropped[DROPPED[code]] += 1
+                    continue
+                path = folder / IMAGES / fields[0]
+                if not path.is_file():
+                    problems.add(where, f"label without its image: {path} not found")
+                    continue
+                seen[fields[0]] = where
+                x, y, width, height = (int(value) for value in fields[1:5])
+                faces.append(ListedFace(path, (x, y, x + width, y + height), CODES.codes[code],
+                                        str(path.relative_to(folder)), where, part=part))
+        return faces, {"dropped": dict(sorted(dropped.items()))}
 
 
 def _rows(listing: Path, problems: Problems) -> Iterator[tuple[str, list[str]]]:

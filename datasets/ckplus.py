@@ -22,29 +22,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
-from ferbench import (
-    DataContext,
-    Dataset,
-    LabelMap,
-    Splits,
-    emotion_index,
-    register_dataset,
-)
+from ferbench import LabelMap, emotion_index, register_dataset
 from ferbench.data import (
     DETECTORS,
+    ClassFolderLayout,
     FaceCropper,
     ImageProblem,
     Problems,
     SampleList,
     Samples,
-    class_folders,
-    find_layout,
+    SubjectFoldDataset,
     list_files,
-    load_cached,
     read_image,
     resolve_detector,
-    to_splits,
     unknown_code,
 )
 
@@ -52,8 +44,10 @@ CODES = LabelMap("ckplus", {0: "neutral", 1: "anger", 2: "contempt", 3: "disgust
                             5: "happiness", 6: "sadness", 7: "surprise"})
 CK48_CLASSES = {name: emotion_index(name) for name in
                 ("anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise")}
-LAYOUTS = {"original": ["cohn-kanade-images/", "Emotion/"], "ck+48": ["CK+48/"]}
-FRAME_NAME = re.compile(r"(S\d+)_(\d+)_(\d+)\.png")
+CK48 = ClassFolderLayout({"CK+48": "train"}, CK48_CLASSES, (48, 48),
+                         subject=re.compile(r"(S\d+)_(\d+)_(\d+)\.png"),
+                         file_name="S<subject>_<sequence>_<frame>.png", facts={"size": 48})
+"""Kaggle's ``CK+48/<class>/S<subject>_<sequence>_<frame>.png`` crops."""
 PEAK_FRAMES = 3
 
 
@@ -63,10 +57,11 @@ PEAK_FRAMES = 3
     details={"obtain": "https://www.jeffcohn.net/Resources/ (request access; non-commercial "
                        "research use) or Kaggle's CK+48 re-packaging"},
 )
-class CkPlus(Dataset):
+class CkPlus(SubjectFoldDataset):
     """CK+ peak frames, original sequences (face-cropped) or Kaggle's CK+48 crops."""
 
     name = "ckplus"
+    layouts = {"original": ["cohn-kanade-images/", "Emotion/"], "ck+48": CK48.paths}
 
     def __init__(self, size: int = 96, detector: str = "auto", neutral_first: bool = False,
                  kfold: int = 10):
@@ -75,31 +70,24 @@ class CkPlus(Dataset):
         if detector not in DETECTORS:
             raise ValueError(f"ckplus: detector must be one of {', '.join(DETECTORS)}, "
                              f"got {detector!r}")
-        if kfold < 2:
-            raise ValueError(f"ckplus: kfold must be >= 2, got {kfold}")
-        self.size, self.detector = size, detector
-        self.neutral_first, self.kfold = neutral_first, kfold
+        super().__init__(kfold)
+        self.size, self.detector, self.neutral_first = size, detector, neutral_first
 
-    def locate(self, ctx: DataContext) -> str:
-        return find_layout(self.name, ctx, LAYOUTS)
+    def check(self, folder: Path, variant: str) -> None:
+        if variant == "ck+48" and self.neutral_first:
+            raise ValueError("ckplus: neutral_first needs the original layout "
+                             f"(cohn-kanade-images/ + Emotion/); {folder} holds CK+48")
 
-    def load(self, ctx: DataContext) -> Splits:
-        variant = self.locate(ctx)
-        folder = ctx.data_root / self.name
+    def settings(self, variant: str) -> dict[str, Any]:
         if variant == "ck+48":
-            if self.neutral_first:
-                raise ValueError("ckplus: neutral_first needs the original layout "
-                                 f"(cohn-kanade-images/ + Emotion/); {folder} holds CK+48")
-            samples = load_cached(ctx.cache_dir, self.name, variant, [folder / "CK+48"], {},
-                                  lambda: decode_ck48(folder, self.name))
-        else:
-            params = {"size": self.size, "detector": resolve_detector(self.detector),
-                      "neutral_first": self.neutral_first}
-            sources = [folder / "cohn-kanade-images", folder / "Emotion"]
-            samples = load_cached(ctx.cache_dir, self.name, variant, sources, params,
-                                  lambda: decode_original(folder, self.name, **params))
-        provenance = {"variant": variant, "source": str(folder)}
-        return to_splits(samples, ctx, self.name, provenance, kfold=self.kfold)
+            return {}
+        return {"size": self.size, "detector": resolve_detector(self.detector),
+                "neutral_first": self.neutral_first}
+
+    def decode(self, folder: Path, variant: str) -> Samples:
+        if variant == "ck+48":
+            return CK48.decode(folder, self.name)
+        return decode_original(folder, self.name, **self.settings(variant))
 
 
 def decode_original(folder: Path, dataset: str, size: int, detector: str,
@@ -155,18 +143,3 @@ def _read_code(label_file: Path, problems: Problems) -> int | None:
         problems.add(f"{label_file} line 1", unknown_code(CODES.codes, text))
         return None
     return int(value)
-
-
-def decode_ck48(folder: Path, dataset: str) -> Samples:
-    """Kaggle's ``CK+48/<class>/S<subject>_<sequence>_<frame>.png`` crops."""
-    samples = SampleList(dataset, (48, 48))
-    for class_folder, label in class_folders(folder / "CK+48", CK48_CLASSES, samples.problems):
-        for path in list_files(class_folder):
-            match = FRAME_NAME.fullmatch(path.name)
-            if match is None:
-                samples.problems.add(path, "file name does not carry the subject; expected "
-                                           "S<subject>_<sequence>_<frame>.png")
-                continue
-            samples.read(path, str(path.relative_to(folder)), label, "train",
-                         subject=match.group(1))
-    return samples.build({"size": 48})

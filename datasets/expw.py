@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ferbench import DataContext, Dataset, LabelMap, Splits, register_dataset
+from ferbench import DataContext, LabelMap, Splits, register_dataset
 from ferbench.data import (
-    SampleList,
+    BoxedFacesDataset,
+    ListedFace,
+    Problems,
     Samples,
-    crops,
-    find_layout,
+    check_fraction,
     grouped_holdout,
-    load_cached,
-    to_splits,
     unknown_code,
 )
 
@@ -38,7 +38,6 @@ CODES = LabelMap("expw", {0: "angry", 1: "disgust", 2: "fear", 3: "happy", 4: "s
                           5: "surprise", 6: "neutral"})
 LABELS = "label/label.lst"
 PHOTOS = "image/origin"
-LAYOUTS = {"origin": [LABELS, f"{PHOTOS}/"]}
 FIELDS = ("image_name", "face_id_in_image", "face_box_top", "face_box_left", "face_box_right",
           "face_box_bottom", "face_box_cofidence", "expression_label")
 
@@ -52,73 +51,56 @@ FIELDS = ("image_name", "face_id_in_image", "face_box_top", "face_box_left", "fa
              "licence": "non-commercial research use only; the photos stay their owners'; "
                         "no redistribution"},
 )
-class ExpW(Dataset):
+class ExpW(BoxedFacesDataset):
     """ExpW's labelled faces, prepared from their published boxes, split by photo and seed."""
 
     name = "expw"
+    layouts = {"origin": [LABELS, f"{PHOTOS}/"]}
 
     def __init__(self, test_fraction: float = 0.2, val_fraction: float = 0.1,
                  crop: str = "align"):
-        for key, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
-            if not 0.0 < value < 1.0:
-                raise ValueError(f"expw: {key} must be in (0, 1), got {value}")
-        self.test_fraction, self.val_fraction = test_fraction, val_fraction
-        self.crop = crops.check_box_crop(self.name, crop)
+        self.test_fraction = check_fraction(self.name, "test_fraction", test_fraction)
+        super().__init__(val_fraction, crop)
 
-    def locate(self, ctx: DataContext) -> str:
-        return find_layout(self.name, ctx, LAYOUTS)
+    def list_faces(self, folder: Path,
+                   problems: Problems) -> tuple[list[ListedFace], dict[str, Any]]:
+        """Every well-formed face of ``label/label.lst`` whose photo is there."""
+        listing = folder / LABELS
+        faces: list[ListedFace] = []
+        seen: dict[str, str] = {}
+        for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(),
+                                      start=1):
+            fields, where = line.split(), f"{listing} line {number}"
+            if not fields:
+                continue
+            problem = _line_problem(fields)
+            if problem is None:
+                sample_id, path = f"{PHOTOS}/{fields[0]}#{fields[1]}", folder / PHOTOS / fields[0]
+                if sample_id in seen:
+                    problem = (f"face {fields[1]} of {fields[0]} is listed twice (also at "
+                               f"{seen[sample_id]})")
+                elif not path.is_file():
+                    problem = f"label without its image: {path} not found"
+            if problem is not None:
+                problems.add(where, problem)
+                continue
+            seen[sample_id] = where
+            top, left, right, bottom = (int(value) for value in fields[2:6])
+            faces.append(ListedFace(path, (left, top, right, bottom), CODES.codes[int(fields[7])],
+                                    sample_id, where, subject=path.name))
+        return faces, {}
 
-    def load(self, ctx: DataContext) -> Splits:
-        variant = self.locate(ctx)
-        crops.check_detector(self.crop)
-        folder = ctx.data_root / self.name
-        samples = load_cached(ctx.cache_dir, self.name, variant,
-                              [folder / LABELS, folder / PHOTOS], {"crop": self.crop},
-                              lambda: decode(folder, self.name, self.crop))
+    def split(self, samples: Samples, ctx: DataContext, provenance: dict[str, Any],
+              variant: str) -> Splits:
+        """Whole photos to test (about ``test_fraction`` of each class), then val carved."""
         _, test = grouped_holdout(samples.labels, samples.subjects, self.test_fraction,
                                   ctx.seed)
         parts = np.full(len(samples), "train")
         parts[test] = "test"
-        provenance = {"variant": variant, "source": str(folder),
-                      "split": f"test: whole photos, about {self.test_fraction:.0%} of each "
-                               f"class, seed {ctx.seed}"}
-        return to_splits(dataclasses.replace(samples, parts=parts), ctx, self.name, provenance,
-                         val_fraction=self.val_fraction)
-
-
-def decode(folder: Path, dataset: str, crop: str) -> Samples:
-    """Every well-formed face of ``label/label.lst``, prepared from its box by ``crop``."""
-    samples = SampleList(dataset, crops.SHAPE)
-    listing = folder / LABELS
-    faces: list[tuple[Path, crops.FaceBox, int, str, str]] = []
-    seen: dict[str, str] = {}
-    for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), start=1):
-        fields, where = line.split(), f"{listing} line {number}"
-        if not fields:
-            continue
-        problem = _line_problem(fields)
-        if problem is None:
-            sample_id, path = f"{PHOTOS}/{fields[0]}#{fields[1]}", folder / PHOTOS / fields[0]
-            if sample_id in seen:
-                problem = (f"face {fields[1]} of {fields[0]} is listed twice (also at "
-                           f"{seen[sample_id]})")
-            elif not path.is_file():
-                problem = f"label without its image: {path} not found"
-        if problem is not None:
-            samples.problems.add(where, problem)
-            continue
-        seen[sample_id] = where
-        top, left, right, bottom = (int(value) for value in fields[2:6])
-        faces.append((path, (left, top, right, bottom), CODES.codes[int(fields[7])], sample_id,
-                      where))
-    prepared = crops.prepare_faces([face[0] for face in faces], crop, f"{dataset}: {crop} crops",
-                                   [face[1] for face in faces])
-    for (path, _, label, sample_id, where), face in zip(faces, prepared):
-        if isinstance(face, str):
-            samples.problems.add(f"{path} ({where})", face)
-        else:
-            samples.add(face, label, path.name, sample_id, "train")
-    return samples.build({"crop": crops.describe(crop)})
+        provenance["split"] = (f"test: whole photos, about {self.test_fraction:.0%} of each "
+                               f"class, seed {ctx.seed}")
+        return super().split(dataclasses.replace(samples, parts=parts), ctx, provenance,
+                             variant)
 
 
 def _line_problem(fields: list[str]) -> str | None:

@@ -13,19 +13,17 @@ Layouts under ``<data root>/fer2013/`` (datasets/README.md):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ferbench import DataContext, Dataset, Splits, emotion_index, register_dataset
+from ferbench import DataContext, Splits, emotion_index, register_dataset
 from ferbench.data import (
     FER2013_CODES,
+    ClassFolderLayout,
     Problems,
-    SampleList,
     Samples,
-    class_folders,
-    find_layout,
-    list_files,
-    load_cached,
+    ValFromTrainDataset,
     read_fer2013_csv,
     to_splits,
     unknown_code,
@@ -35,8 +33,8 @@ CODES = FER2013_CODES
 
 FOLDER_CLASSES = {name: emotion_index(name)
                   for name in ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")}
+FOLDERS = ClassFolderLayout({"train": "train", "test": "test"}, FOLDER_CLASSES, (48, 48))
 USAGE_PARTS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
-LAYOUTS = {"csv": ["fer2013.csv"], "folder": ["train/", "test/"]}
 
 
 @register_dataset(
@@ -46,31 +44,25 @@ LAYOUTS = {"csv": ["fer2013.csv"], "folder": ["train/", "test/"]}
                        "facial-expression-recognition-challenge/data (fer2013.csv) or "
                        "https://www.kaggle.com/datasets/msambare/fer2013 (image folders)"},
 )
-class Fer2013(Dataset):
+class Fer2013(ValFromTrainDataset):
     """FER2013 from Kaggle's CSV (official 3-way split) or its image-folder re-packaging."""
 
     name = "fer2013"
+    layouts = {"csv": ["fer2013.csv"], "folder": FOLDERS.paths}
 
     def __init__(self, val_fraction: float = 0.1):
-        if not 0.0 < val_fraction < 1.0:
-            raise ValueError(f"fer2013: val_fraction must be in (0, 1), got {val_fraction}")
-        self.val_fraction = val_fraction
+        super().__init__(val_fraction)
 
-    def locate(self, ctx: DataContext) -> str:
-        return find_layout(self.name, ctx, LAYOUTS)
-
-    def load(self, ctx: DataContext) -> Splits:
-        variant = self.locate(ctx)
-        folder = ctx.data_root / self.name
-        provenance = {"variant": variant, "source": str(folder)}
+    def decode(self, folder: Path, variant: str) -> Samples:
         if variant == "csv":
-            samples = load_cached(ctx.cache_dir, self.name, variant, [folder / "fer2013.csv"],
-                                  {}, lambda: decode_csv(folder / "fer2013.csv", self.name))
+            return decode_csv(folder / "fer2013.csv", self.name)
+        return FOLDERS.decode(folder, self.name)
+
+    def split(self, samples: Samples, ctx: DataContext, provenance: dict[str, Any],
+              variant: str) -> Splits:
+        if variant == "csv":  # the CSV publishes its val split (PublicTest)
             return to_splits(samples, ctx, self.name, provenance)
-        samples = load_cached(ctx.cache_dir, self.name, variant,
-                              [folder / "train", folder / "test"], {},
-                              lambda: decode_folders(folder, self.name))
-        return to_splits(samples, ctx, self.name, provenance, val_fraction=self.val_fraction)
+        return super().split(samples, ctx, provenance, variant)
 
 
 def decode_csv(path: Path, dataset: str) -> Samples:
@@ -91,13 +83,3 @@ def decode_csv(path: Path, dataset: str) -> Samples:
         parts=parts,
         problems=problems,
     )
-
-
-def decode_folders(folder: Path, dataset: str) -> Samples:
-    """Every image of ``train/<class>/`` and ``test/<class>/``, which must be 48x48."""
-    samples = SampleList(dataset, (48, 48))
-    for part in ("train", "test"):
-        for class_folder, label in class_folders(folder / part, FOLDER_CLASSES, samples.problems):
-            for path in list_files(class_folder):
-                samples.read(path, str(path.relative_to(folder)), label, part)
-    return samples.build()

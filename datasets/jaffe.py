@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ferbench import DataContext, Dataset, DatasetNotFound, LabelMap, Splits, register_dataset
-from ferbench.data import SampleList, Samples, list_files, load_cached, to_splits, unknown_code
+from ferbench import DataContext, DatasetNotFound, LabelMap, register_dataset
+from ferbench.data import SampleList, Samples, SubjectFoldDataset, list_files, unknown_code
 
 CODES = LabelMap("jaffe", {"AN": "angry", "DI": "disgusted", "FE": "fear", "HA": "happy",
                            "NE": "neutral", "SA": "sad", "SU": "surprised"})
@@ -40,17 +40,17 @@ def tiff_files(folder: Path) -> list[Path]:
              "licence": "non-commercial scientific research only under the JAFFE terms; no "
                         "redistribution; only the images the terms allow may be published"},
 )
-class Jaffe(Dataset):
+class Jaffe(SubjectFoldDataset):
     """JAFFE's whole images, subject-independent k-fold."""
 
     name = "jaffe"
 
     def __init__(self, kfold: int = 10):
-        if kfold < 2:
-            raise ValueError(f"jaffe: kfold must be >= 2, got {kfold}")
-        self.kfold = kfold
+        super().__init__(kfold)
 
     def locate(self, ctx: DataContext) -> str:
+        """The first variant whose folder holds TIFF images (file names vary too much for a
+        fixed layout)."""
         root = ctx.data_root / self.name
         for variant, folder in VARIANTS.items():
             if (root / folder).is_dir() and tiff_files(root / folder):
@@ -60,28 +60,25 @@ class Jaffe(Dataset):
             expected=f"{root}/jaffedbase/*.tiff (as the download unpacks) or {root}/*.tiff: "
                      "JAFFE's 213 images named like KA.AN1.39.tiff")
 
-    def load(self, ctx: DataContext) -> Splits:
-        variant = self.locate(ctx)
-        folder = ctx.data_root / self.name / VARIANTS[variant]
-        samples = load_cached(ctx.cache_dir, self.name, variant, [folder], {},
-                              lambda: decode(folder, self.name))
-        provenance = {"variant": variant, "source": str(folder)}
-        return to_splits(samples, ctx, self.name, provenance, kfold=self.kfold)
+    def folder(self, ctx: DataContext, variant: str) -> Path:
+        return ctx.data_root / self.name / VARIANTS[variant]
 
+    def sources(self, folder: Path, variant: str) -> list[Path]:
+        return [folder]
 
-def decode(folder: Path, dataset: str) -> Samples:
-    """Every JAFFE image with its subject and expression read from its file name."""
-    samples = SampleList(dataset, (SIZE, SIZE))
-    for path in tiff_files(folder):
-        match = FILE_NAME.fullmatch(path.name)
-        if match is None:
-            samples.problems.add(path, "file name does not carry subject and expression; "
-                                       "expected <subject>.<code><take>.<index>.tiff")
-            continue
-        subject, code = match.group(1).upper(), match.group(2).upper()
-        if code not in CODES.codes:
-            samples.problems.add(path, unknown_code(CODES.codes, code))
-            continue
-        samples.read(path, path.name, CODES.codes[code], "train", subject=subject)
-    return samples.build({"crop": f"whole {SIZE}x{SIZE} gray images as published, no face "
-                                  "crop"})
+    def decode(self, folder: Path, variant: str) -> Samples:
+        """Every JAFFE image with its subject and expression read from its file name."""
+        samples = SampleList(self.name, (SIZE, SIZE))
+        for path in tiff_files(folder):
+            match = FILE_NAME.fullmatch(path.name)
+            if match is None:
+                samples.problems.add(path, "file name does not carry subject and expression; "
+                                           "expected <subject>.<code><take>.<index>.tiff")
+                continue
+            subject, code = match.group(1).upper(), match.group(2).upper()
+            if code not in CODES.codes:
+                samples.problems.add(path, unknown_code(CODES.codes, code))
+                continue
+            samples.read(path, path.name, CODES.codes[code], "train", subject=subject)
+        return samples.build({"crop": f"whole {SIZE}x{SIZE} gray images as published, no "
+                                      "face crop"})

@@ -19,18 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from ferbench import DataContext, Dataset, LabelMap, Splits, register_dataset
-from ferbench.data import (
-    SampleList,
-    Samples,
-    crops,
-    find_layout,
-    list_files,
-    load_cached,
-    to_splits,
-    unknown_code,
-)
+from ferbench import LabelMap, register_dataset
+from ferbench.data import SampleList, Samples, SubjectFoldDataset, crops, list_files, unknown_code
 
 CODES = LabelMap("kdef", {"AF": "afraid", "AN": "angry", "DI": "disgusted", "HA": "happy",
                           "NE": "neutral", "SA": "sad", "SU": "surprised"})
@@ -38,7 +30,6 @@ ANGLES = {"FL": "full left", "HL": "half left", "S": "straight", "HR": "half rig
           "FR": "full right"}
 KNOWN_ANGLES = ", ".join(f"{code} {name}" for code, name in ANGLES.items())
 CROPS = ("detect", "none")
-LAYOUTS = {"folders": ["KDEF/"]}
 FOLDER_NAME = re.compile(r"[AB][FM]\d\d")
 PICTURE_NAME = re.compile(r"([AB][FM]\d\d)([A-Z]{2})([A-Z]{1,2})\.JPE?G", re.IGNORECASE)
 
@@ -61,31 +52,27 @@ def parse_angles(angles: str | Sequence[str]) -> tuple[str, ...]:
              "licence": "non-commercial research use under the KDEF terms; no "
                         "redistribution; only the identities the terms name may be shown"},
 )
-class Kdef(Dataset):
+class Kdef(SubjectFoldDataset):
     """KDEF pictures of the chosen angles, face-cropped, subject-independent k-fold."""
 
     name = "kdef"
+    layouts = {"folders": ["KDEF/"]}
 
     def __init__(self, angles: str | Sequence[str] = "S", crop: str = "detect",
                  kfold: int = 10):
         if crop not in CROPS:
             raise ValueError(f"kdef: crop must be one of {', '.join(CROPS)}, got {crop!r}")
-        if kfold < 2:
-            raise ValueError(f"kdef: kfold must be >= 2, got {kfold}")
-        self.angles, self.crop, self.kfold = parse_angles(angles), crop, kfold
+        super().__init__(kfold)
+        self.angles, self.crop = parse_angles(angles), crop
 
-    def locate(self, ctx: DataContext) -> str:
-        return find_layout(self.name, ctx, LAYOUTS)
-
-    def load(self, ctx: DataContext) -> Splits:
-        variant = self.locate(ctx)
+    def check(self, folder: Path, variant: str) -> None:
         crops.check_detector(self.crop)
-        folder = ctx.data_root / self.name
-        params = {"angles": list(self.angles), "crop": self.crop}
-        samples = load_cached(ctx.cache_dir, self.name, variant, [folder / "KDEF"], params,
-                              lambda: decode(folder, self.name, self.angles, self.crop))
-        provenance = {"variant": variant, "source": str(folder)}
-        return to_splits(samples, ctx, self.name, provenance, kfold=self.kfold)
+
+    def settings(self, variant: str) -> dict[str, Any]:
+        return {"angles": list(self.angles), "crop": self.crop}
+
+    def decode(self, folder: Path, variant: str) -> Samples:
+        return decode(folder, self.name, self.angles, self.crop)
 
 
 def decode(folder: Path, dataset: str, angles: Sequence[str], crop: str) -> Samples:

@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
-from ferbench import DataContext, Dataset, DatasetNotFound, LabelMap, Splits, register_dataset
+from ferbench import DataContext, DatasetNotFound, LabelMap, Splits, register_dataset
 from ferbench.data import (
     Problems,
     SampleList,
     Samples,
+    ValFromTrainDataset,
     class_folders,
     find_layout,
     list_files,
-    load_cached,
-    to_splits,
     unknown_code,
 )
 
@@ -37,8 +37,6 @@ CODES = LabelMap("rafdb", {1: "surprise", 2: "fear", 3: "disgust", 4: "happiness
                            5: "sadness", 6: "anger", 7: "neutral"})
 SHAPE = (100, 100, 3)
 PARTITION = "EmoLabel/list_patition_label.txt"
-LAYOUTS = {"basic": [PARTITION, "Image/"],
-           "kaggle": ["DATASET/train/", "DATASET/test/", "train_labels.csv", "test_labels.csv"]}
 PARTS = ("train", "test")
 
 
@@ -48,18 +46,20 @@ PARTS = ("train", "test")
     details={"obtain": "http://www.whdeng.cn/raf/model1.html (request access; "
                        "non-commercial research use)"},
 )
-class RafDb(Dataset):
+class RafDb(ValFromTrainDataset):
     """RAF-DB basic expressions: aligned, original-image or Kaggle layout."""
 
     name = "rafdb"
+    layouts = {"basic": [PARTITION, "Image/"],
+               "kaggle": ["DATASET/train/", "DATASET/test/", "train_labels.csv",
+                          "test_labels.csv"]}
 
     def __init__(self, val_fraction: float = 0.1):
-        if not 0.0 < val_fraction < 1.0:
-            raise ValueError(f"rafdb: val_fraction must be in (0, 1), got {val_fraction}")
-        self.val_fraction = val_fraction
+        super().__init__(val_fraction)
 
     def locate(self, ctx: DataContext) -> str:
-        if find_layout(self.name, ctx, LAYOUTS) == "kaggle":
+        """``kaggle``, or which images the basic layout has: ``aligned``, else ``original``."""
+        if find_layout(self.name, ctx, self.layouts) == "kaggle":
             return "kaggle"
         images = ctx.data_root / self.name / "Image"
         for variant in ("aligned", "original"):
@@ -68,21 +68,21 @@ class RafDb(Dataset):
         raise DatasetNotFound(self.name, ctx.data_root,
                               expected=f"{images / 'aligned'}/ (or {images / 'original'}/)")
 
-    def load(self, ctx: DataContext) -> Splits:
-        variant = self.locate(ctx)
-        folder = ctx.data_root / self.name
+    def sources(self, folder: Path, variant: str) -> list[Path]:
         if variant == "kaggle":
-            sources = [folder / "DATASET", *(folder / f"{part}_labels.csv" for part in PARTS)]
-            samples = load_cached(ctx.cache_dir, self.name, variant, sources, {},
-                                  lambda: decode_kaggle(folder, self.name))
-        else:
-            sources = [folder / PARTITION, folder / "Image" / variant]
-            samples = load_cached(ctx.cache_dir, self.name, variant, sources, {},
-                                  lambda: decode_partition(folder, variant, self.name))
-        provenance = {"variant": variant, "source": str(folder)}
+            return [folder / "DATASET", *(folder / f"{part}_labels.csv" for part in PARTS)]
+        return [folder / PARTITION, folder / "Image" / variant]
+
+    def decode(self, folder: Path, variant: str) -> Samples:
+        if variant == "kaggle":
+            return decode_kaggle(folder, self.name)
+        return decode_partition(folder, variant, self.name)
+
+    def split(self, samples: Samples, ctx: DataContext, provenance: dict[str, Any],
+              variant: str) -> Splits:
         if variant == "original":
             provenance["resized"] = "whole original images resized to 100x100, not face crops"
-        return to_splits(samples, ctx, self.name, provenance, val_fraction=self.val_fraction)
+        return super().split(samples, ctx, provenance, variant)
 
 
 def decode_partition(folder: Path, variant: str, dataset: str) -> Samples:

@@ -21,6 +21,7 @@ class_weighted, patience, monitor, val_fraction, augment, tta, precision, batch_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -65,32 +66,16 @@ def cnn(
     **train: Any,
 ) -> Method:
     """The floor every network should beat: blocks of two 3x3 conv-BN-ReLU and a max-pool."""
-    from ferbench.nets import NetMethod, PlainCNN, channels, check_int
+    from ferbench.nets import PlainCNN, check_int
 
     check_int("width", width, minimum=1)
     check_int("blocks", blocks, minimum=1)
     if input_size >> blocks < 1:
         raise ValueError(f"blocks={blocks} halves a {input_size}-px input below one pixel")
-    return NetMethod(
-        partial(
-            PlainCNN,
-            in_channels=channels(color),
-            input_size=input_size,
-            width=width,
-            blocks=blocks,
-        ),
-        input_size=input_size,
-        color=color,
-        model_params={"width": width, "blocks": blocks},
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        augment=augment,
-        max_minutes=max_minutes,
-        device=device,
-        seed=seed,
-        **train,
-    )
+    return _own_network(PlainCNN, {"width": width, "blocks": blocks}, input_size=input_size,
+                        color=color, epochs=epochs, batch_size=batch_size, lr=lr,
+                        augment=augment, max_minutes=max_minutes, device=device, seed=seed,
+                        **train)
 
 
 @register_method(
@@ -128,7 +113,7 @@ def seresnet(
 ) -> Method:
     """ResNet with squeeze-and-excitation blocks; ``depth`` blocks per stage, stage i has
     ``width * 2**i`` channels."""
-    from ferbench.nets import NetMethod, SEResNet, channels, check_int
+    from ferbench.nets import SEResNet, check_int
 
     depth = tuple(depth)
     if not depth:
@@ -136,26 +121,10 @@ def seresnet(
     for blocks in depth:
         check_int("depth entries", blocks, minimum=1)
     check_int("width", width, minimum=1)
-    return NetMethod(
-        partial(
-            SEResNet,
-            in_channels=channels(color),
-            input_size=input_size,
-            depth=depth,
-            width=width,
-        ),
-        input_size=input_size,
-        color=color,
-        model_params={"depth": depth, "width": width},
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        augment=augment,
-        max_minutes=max_minutes,
-        device=device,
-        seed=seed,
-        **train,
-    )
+    return _own_network(SEResNet, {"depth": depth, "width": width}, input_size=input_size,
+                        color=color, epochs=epochs, batch_size=batch_size, lr=lr,
+                        augment=augment, max_minutes=max_minutes, device=device, seed=seed,
+                        **train)
 
 
 @register_method(
@@ -179,23 +148,11 @@ def vgg19(
     """VGG-19 with batch norm and a global-pool + linear head; gray faces are replicated to
     three channels. ``pretrained="imagenet"`` or ``weights=PATH`` start from pretrained
     weights (and ImageNet normalisation)."""
-    from ferbench.nets import NetMethod, locate_weights, vgg19_bn
+    from ferbench.nets import vgg19_bn
 
-    source = locate_weights("vgg19_bn", pretrained, weights)
-    return NetMethod(
-        partial(vgg19_bn, source=source),
-        input_size=input_size,
-        color="rgb",
-        normalization="imagenet" if source.pretrained else "dataset",
-        minimum_size=32,
-        model_params={"pretrained": pretrained, "weights": weights},
-        facts={"weights": source.description},
-        epochs=epochs,
-        max_minutes=max_minutes,
-        device=device,
-        seed=seed,
-        **train,
-    )
+    return _torchvision_network("vgg19_bn", vgg19_bn, pretrained, weights, {},
+                                {"minimum_size": 32}, input_size=input_size, epochs=epochs,
+                                max_minutes=max_minutes, device=device, seed=seed, **train)
 
 
 @register_method(
@@ -222,23 +179,46 @@ def resnet50(
     """ResNet-50 fine-tuned from ImageNet: "head" trains the new head only, "last" also the
     last stage, "none" everything. ``weights=PATH`` loads a local torchvision state_dict
     instead of the hub cache; ``pretrained=None`` trains from scratch."""
-    from ferbench.nets import NetMethod, check_freeze, locate_weights
+    from ferbench.nets import check_freeze
     from ferbench.nets import resnet50 as build_resnet50
 
     check_freeze(freeze)
-    source = locate_weights("resnet50", pretrained, weights)
+    return _torchvision_network("resnet50", build_resnet50, pretrained, weights,
+                                {"freeze": freeze}, {}, input_size=input_size, epochs=epochs,
+                                max_minutes=max_minutes, optimizer=optimizer, lr=lr,
+                                device=device, seed=seed, **train)
+
+
+def _own_network(network: Callable[..., Any], arch: dict[str, Any], /, *, input_size: int,
+                 color: str, **train: Any) -> Method:
+    """``network`` with the architecture parameters ``arch`` (recorded with the results),
+    sized for ``input_size``² ``color`` faces, trained by the shared trainer under
+    ``train``. Positional-only, so that ``train`` may hold any name, as the factories'
+    ``**train`` may."""
+    from ferbench.nets import NetMethod, channels
+
+    build = partial(network, in_channels=channels(color), input_size=input_size, **arch)
+    return NetMethod(build, input_size=input_size, color=color, model_params=arch, **train)
+
+
+def _torchvision_network(backbone: str, network: Callable[..., Any], pretrained: str | None,
+                         weights: str | None, arch: dict[str, Any], fixed: dict[str, Any], /,
+                         *, input_size: int, **train: Any) -> Method:
+    """The torchvision ``backbone`` on RGB faces, from the ``pretrained`` or local
+    ``weights`` it names (with ImageNet's normalisation) or from scratch, built by
+    ``network`` with ``arch`` and trained by the shared trainer under ``train``. ``fixed``:
+    NetMethod options the architecture sets (its minimum input size), which ``train`` may
+    not."""
+    from ferbench.nets import NetMethod, locate_weights
+
+    source = locate_weights(backbone, pretrained, weights)
     return NetMethod(
-        partial(build_resnet50, source=source, freeze=freeze),
+        partial(network, source=source, **arch),
         input_size=input_size,
         color="rgb",
         normalization="imagenet" if source.pretrained else "dataset",
-        model_params={"pretrained": pretrained, "weights": weights, "freeze": freeze},
+        model_params={"pretrained": pretrained, "weights": weights, **arch},
         facts={"weights": source.description},
-        epochs=epochs,
-        max_minutes=max_minutes,
-        optimizer=optimizer,
-        lr=lr,
-        device=device,
-        seed=seed,
+        **fixed,
         **train,
     )

@@ -14,7 +14,8 @@ from ferbench.data.described import DESCRIBED_BY, create_dataset, resolve_datase
 from ferbench.data.faces import crops
 from ferbench.data.inventory import skipped_note
 from ferbench.results.store import ResultStore
-from tests.datasets.layouts import context, write_image
+from tests.datasets.data_context import context
+from tests.datasets.images import write_image
 
 CSV_TOML = """name = "mine"
 images = "images"

@@ -5,14 +5,10 @@ from __future__ import annotations
 import re
 
 from ferbench.data.inventory import audit_report, inventory_report
-from tests.datasets.layouts import (
-    context,
-    fer2013_line,
-    fer2013_lines,
-    write_ck48,
-    write_fer2013_csv,
-    write_rafdb_basic,
-)
+from tests.datasets.csv_layouts import fer2013_line, fer2013_lines, write_fer2013_csv
+from tests.datasets.data_context import context
+from tests.datasets.folder_layouts import write_ck48
+from tests.datasets.label_list_layouts import write_rafdb_basic
 
 
 def test_inventory_shows_found_counts_and_what_is_missing_where(tmp_path):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from ferbench import DatasetFormatError, DatasetNotFound, emotion_index
+from ferbench import DatasetFormatError, DatasetNotFound, create_dataset, emotion_index
 from ferbench.data import Problems
-from tests.datasets.layouts import (
-    context,
-    dataset,
+from tests.datasets.csv_layouts import (
     fer2013_line,
     fer2013_lines,
     pixels_of,
@@ -51,10 +50,9 @@ def expected(vote):
 
 
 @pytest.mark.parametrize("vote", ["majority", "plurality"])
-def test_votes_become_labels_and_splits_follow_usage(tmp_path, vote):
-    ctx = context(tmp_path)
+def test_votes_become_labels_and_splits_follow_usage(ctx, vote):
     write_pair(ctx)
-    splits = dataset("ferplus", vote=vote).load(ctx)
+    splits = create_dataset("ferplus", vote=vote).load(ctx)
     got = {i: int(label) for faces in splits.parts().values()
            for i, label in zip(faces.ids, faces.labels)}
     assert got == expected(vote)
@@ -65,17 +63,15 @@ def test_votes_become_labels_and_splits_follow_usage(tmp_path, vote):
     assert splits.train.provenance["excluded_by_vote"] == len(VOTES) - len(expected(vote))
 
 
-def test_row_count_mismatch_is_a_clear_error(tmp_path):
-    ctx = context(tmp_path)
+def test_row_count_mismatch_is_a_clear_error(ctx):
     write_pair(ctx)
     write_fer2013_csv(ctx.data_root, fer2013_lines(4, 2, 0))
     with pytest.raises(DatasetFormatError, match=r"fer2013new\.csv has 7 data rows but .*"
                                                  r"fer2013\.csv has 6"):
-        dataset("ferplus").load(ctx)
+        create_dataset("ferplus").load(ctx)
 
 
-def test_malformed_rows_and_usage_disagreements_are_problems(tmp_path):
-    ctx = context(tmp_path)
+def test_malformed_rows_and_usage_disagreements_are_problems(ctx):
     labels_file = write_pair(ctx)
     text = labels_file.read_text().splitlines()
     text[2] = text[2] + ",0"  # line 3 = row 1
@@ -83,36 +79,35 @@ def test_malformed_rows_and_usage_disagreements_are_problems(tmp_path):
     text[7] = text[7].replace(",4,", ",four,", 1)
     labels_file.write_text("\n".join(text) + "\n")
     with pytest.raises(DatasetFormatError) as raised:
-        dataset("ferplus").load(ctx)
+        create_dataset("ferplus").load(ctx)
     message = str(raised.value)
     assert f"{labels_file} line 3: expected 12 columns, found 13" in message
     assert f"{labels_file} line 7: Usage 'PrivateTest' differs from" in message
     assert f"{labels_file} line 8: vote count 'four' is not a non-negative integer" in message
-    splits = dataset("ferplus").load(context(tmp_path, skip_bad=True))
+    splits = create_dataset("ferplus").load(replace(ctx, skip_bad=True))
     assert splits.train.provenance["skipped"] == 3
     assert [i for faces in splits.parts().values() for i in faces.ids] == ["row0"]
 
 
-def test_missing_files_name_both_paths(tmp_path):
-    ctx = context(tmp_path)
+def test_missing_files_name_both_paths(ctx):
     with pytest.raises(DatasetNotFound) as raised:
-        dataset("ferplus").locate(ctx)
+        create_dataset("ferplus").locate(ctx)
     message = str(raised.value)
     assert str(ctx.data_root / "ferplus" / "fer2013new.csv") in message
     assert str(ctx.data_root / "fer2013" / "fer2013.csv") in message
     write_ferplus_csv(ctx.data_root, [])
     with pytest.raises(DatasetNotFound, match=r"expected \S*fer2013/fer2013\.csv \(FER\+"):
-        dataset("ferplus").locate(ctx)
+        create_dataset("ferplus").locate(ctx)
 
 
 def test_unknown_vote_mode_is_rejected():
     with pytest.raises(ValueError, match="vote must be one of majority, plurality"):
-        dataset("ferplus", vote="mean")
+        create_dataset("ferplus", vote="mean")
 
 
 def test_real_fer2013new_votes(shared_data):
     """The real FER+ file parses cleanly; the vote counts are those datasets/README.md cites."""
-    plugin = sys.modules[type(dataset("ferplus")).__module__]
+    plugin = sys.modules[type(create_dataset("ferplus")).__module__]
     problems = Problems("ferplus")
     table = plugin.read_votes(shared_data / "ferplus" / "fer2013new.csv", problems)
     assert problems.count == 0 and len(table.valid) == 35_887
@@ -148,28 +143,26 @@ def write_consistent_pair(ctx, rows=140, relabelled=0.25, seed=0):
     return lines
 
 
-def test_a_consistent_pairing_loads_and_records_its_agreement(tmp_path):
-    ctx = context(tmp_path)
+def test_a_consistent_pairing_loads_and_records_its_agreement(ctx):
     write_consistent_pair(ctx)
-    train = dataset("ferplus").load(ctx).train
+    train = create_dataset("ferplus").load(ctx).train
     facts = train.provenance
     assert facts["pairing_checked"] is True and facts["pairing_rows"] == 140
     assert facts["pairing_agreement"] > facts["pairing_chance"] + 0.5
 
 
-def test_a_reordered_fer2013_csv_is_refused_with_the_fix(tmp_path):
-    ctx = context(tmp_path)
+def test_a_reordered_fer2013_csv_is_refused_with_the_fix(ctx):
     lines = write_consistent_pair(ctx)
     training = lines[:100]
     shuffled = [training[i] for i in np.random.default_rng(1).permutation(100)] + lines[100:]
     images_file = write_fer2013_csv(ctx.data_root, shuffled)
     with pytest.raises(DatasetFormatError) as raised:
-        dataset("ferplus").load(ctx)
+        create_dataset("ferplus").load(ctx)
     message = str(raised.value)
     assert f"{images_file} and {ctx.data_root / 'ferplus' / 'fer2013new.csv'}" in message
     assert "do not belong together row by row" in message
     assert "original file in its original row order" in message
     assert "ferplus.check_pairing=false" in message
-    unchecked = dataset("ferplus", check_pairing=False).load(ctx).train.provenance
+    unchecked = create_dataset("ferplus", check_pairing=False).load(ctx).train.provenance
     assert unchecked["pairing_checked"] is False and unchecked["pairing_agreement"] < 0.5
 

@@ -283,8 +283,10 @@ def test_fine_tuned_model_reloads_without_the_weights_it_started_from(tmp_path):
     weights = resnet50_file(tmp_path)
     params = {"weights": str(weights), "freeze": "head", "input_size": 32, "epochs": 1,
               "batch_size": 8, "verbose": False}
-    method = create_method("resnet50", **params).fit(toy_faces(CLASSES, 3, seed=1, rgb=True))
-    save_model(method, "resnet50", params, tmp_path / "model", training={"dataset": "toy"})
+    train = toy_faces(CLASSES, 3, seed=1, rgb=True)
+    method = create_method("resnet50", **params).fit(train)
+    save_model(method, "resnet50", params, tmp_path / "model",
+               training={"dataset": "toy", "face_shape": list(train.images.shape[1:])})
     weights.unlink()
     test = toy_faces(CLASSES, 2, seed=2, rgb=True, split="test")
     reloaded = load_model(tmp_path / "model").predict_faces(list(test.images))
@@ -321,6 +323,32 @@ def test_missing_or_wrong_weights_file_is_a_clear_error(tmp_path):
 
 
 # --- parameters -------------------------------------------------------------------------------
+
+
+TRAINED_BY_DEFAULT = {"device": "auto", "seed": 0}
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "recorded"),
+    [
+        ("cnn", {}, {"width": 12, "blocks": 3, "input_size": 48, "color": "gray", "epochs": 6,
+                     "batch_size": 32, "lr": 2e-3, "augment": "flip", "max_minutes": 0.5}),
+        ("seresnet", {"depth": [1, 1]},
+         {"depth": (1, 1), "width": 8, "input_size": 48, "color": "gray", "epochs": 6,
+          "batch_size": 32, "lr": 2e-3, "augment": "flip", "max_minutes": 0.75}),
+        ("vgg19", {}, {"pretrained": None, "weights": None, "input_size": 48, "color": "rgb",
+                       "epochs": 40, "max_minutes": None}),
+        ("resnet50", {"pretrained": None, "freeze": "head"},
+         {"pretrained": None, "weights": None, "freeze": "head", "input_size": 224,
+          "color": "rgb", "epochs": 15, "max_minutes": None, "optimizer": "sgd", "lr": 0.01}),
+    ],
+)
+def test_each_factory_records_its_network_and_its_training_defaults(name, params, recorded):
+    """What a method reports it was built with: its network's parameters, then the trainer's,
+    the factory's defaults included."""
+    method = create_method(name, **params)
+    assert method.params == {**recorded, **TRAINED_BY_DEFAULT}
+    assert method.normalization == "dataset"
 
 
 @pytest.mark.parametrize(

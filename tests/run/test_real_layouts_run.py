@@ -8,7 +8,7 @@ import os
 
 from ferbench.cli import main
 from ferbench.results.store import ResultStore
-from tests.datasets.layouts import write_rafdb_basic
+from tests.datasets.label_list_layouts import write_rafdb_basic
 
 
 def raf_entries(per_class: int, split: str, start: int) -> list[tuple[str, int]]:
