@@ -1,6 +1,10 @@
 """FER+ (Barsoum et al., 2016): FER2013's images relabelled by 10 annotators each, 8 classes.
 
-Needs two files under the data root (datasets/README.md):
+Two layouts (datasets/README.md). ``folders``: ``ferplus/FER2013{Train,Valid,Test}/`` with
+48x48 PNGs and a header-less ``label.csv`` each (image name, face box, the 10 vote counts), as
+Microsoft's ``generate_training_data.py`` writes them; it needs no ``fer2013.csv``. Splits
+follow the folders (Train / Valid / Test → train / val / test); sample ids are
+``<folder>/<image name>``. ``csv``: two files under the data root:
 
 * ``ferplus/fer2013new.csv`` — ``Usage, Image name, neutral, happiness, surprise, sadness,
   anger, disgust, fear, contempt, unknown, NF`` vote counts, one row per FER2013 row, in
@@ -8,12 +12,14 @@ Needs two files under the data root (datasets/README.md):
   file names, not row numbers); the Usage columns of both files must agree row by row;
 * ``fer2013/fer2013.csv`` — Kaggle's FER2013 CSV, which holds the pixels.
 
-Splits follow the Usage column (Training / PublicTest / PrivateTest → train / val / test).
+In the ``csv`` layout, splits follow the Usage column (Training / PublicTest / PrivateTest
+→ train / val / test).
 Labels by vote, ``vote="majority"`` (default; the FER+ reference code): votes of 1 are
 dropped as outliers, and an emotion needs more than half of the remaining votes. With
 ``vote="plurality"``: the most-voted emotion, ties dropped. Either way an image whose
 winner is ``unknown`` or ``NF`` (not a face), or that has no winner, is excluded; the count
-is in provenance as ``excluded_by_vote``. Sample ids are FER2013's ``row<N>``.
+is in provenance as ``excluded_by_vote``. In the ``csv`` layout sample ids are FER2013's
+``row<N>``.
 
 Joining by position silently gives every image another image's votes when fer2013.csv is
 not Kaggle's original file in its original row order (re-packagings rebuilt from the image
@@ -43,10 +49,15 @@ from ferbench import (
 from ferbench.data import (
     FER2013_CODES,
     Problems,
+    SampleList,
     Samples,
     describe,
     exists,
+    find_layout,
+    image_key,
+    list_files,
     load_cached,
+    outside_message,
     read_fer2013_csv,
     to_splits,
 )
@@ -61,6 +72,11 @@ USAGE_PARTS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 VOTES = ("majority", "plurality")
 LABELS_FILE = "ferplus/fer2013new.csv"
 IMAGES_FILE = "fer2013/fer2013.csv"
+SPLIT_FOLDERS = {"FER2013Train": "train", "FER2013Valid": "val", "FER2013Test": "test"}
+LAYOUTS = {"folders": [f"{name}/label.csv" for name in SPLIT_FOLDERS],
+           "csv": [LABELS_FILE.removeprefix("ferplus/")]}
+"""The layouts under ``<data root>/ferplus/``; the csv layout also needs :data:`IMAGES_FILE`."""
+FACE_SHAPE = (48, 48)
 PAIRING_MARGIN = 0.20
 """A true pairing must beat chance agreement by this much. Measured on the real files
 (35,887 rows): a fer2013.csv rebuilt from the image-folder release (split blocks in place,
@@ -91,22 +107,38 @@ class FerPlus(Dataset):
         self.vote, self.check_pairing = vote, check_pairing
 
     def locate(self, ctx: DataContext) -> str:
-        root = ctx.data_root
-        missing = [relative for relative in (LABELS_FILE, IMAGES_FILE)
-                   if not exists(root, relative)]
-        if missing:
+        root, folder = ctx.data_root, ctx.data_root / self.name
+        if not any(exists(folder, p) for paths in LAYOUTS.values() for p in paths):
+            folders = describe(folder, LAYOUTS["folders"])
             raise DatasetNotFound(
                 self.name, root,
-                expected=f"{describe(root, missing)} (FER+ takes its labels from "
+                expected=f"{describe(root, [LABELS_FILE, IMAGES_FILE])} (FER+ takes its "
+                         f"labels from {LABELS_FILE} and its pixels from FER2013's Kaggle CSV "
+                         f"{IMAGES_FILE}), or {folders} with the images beside each label.csv "
+                         f"(image-folder layout)",
+            )
+        variant = find_layout(self.name, ctx, LAYOUTS)
+        if variant == "csv" and not exists(root, IMAGES_FILE):
+            raise DatasetNotFound(
+                self.name, root,
+                expected=f"{describe(root, [IMAGES_FILE])} (FER+ takes its labels from "
                          f"{LABELS_FILE} and its pixels from FER2013's Kaggle CSV {IMAGES_FILE})",
             )
-        return "csv"
+        return variant
 
     def load(self, ctx: DataContext) -> Splits:
         variant = self.locate(ctx)
+        settings = {"vote": self.vote, "check_pairing": self.check_pairing}
+        if variant == "folders":
+            folder = ctx.data_root / self.name
+            sources = [folder / name for name in SPLIT_FOLDERS]
+            samples = load_cached(ctx.cache_dir, self.name, variant, sources,
+                                  {"vote": self.vote},
+                                  lambda: decode_folders(folder, self.vote, self.name))
+            return to_splits(samples, ctx, self.name, {"variant": variant, "source": str(folder)})
         labels_file, images_file = ctx.data_root / LABELS_FILE, ctx.data_root / IMAGES_FILE
         samples = load_cached(ctx.cache_dir, self.name, variant, [labels_file, images_file],
-                              {"vote": self.vote, "check_pairing": self.check_pairing},
+                              settings,
                               lambda: decode(labels_file, images_file, self.vote, self.name,
                                              self.check_pairing))
         provenance = {"variant": variant, "source": f"{labels_file} + {images_file}"}
@@ -242,3 +274,64 @@ def decode(labels_file: Path, images_file: Path, vote: str, dataset: str,
         facts={"vote": vote, "excluded_by_vote": int((~decided).sum()),
                "pairing_checked": check_pairing, **pairing},
     )
+
+
+def read_label_rows(labels: Path, problems: Problems) -> list[tuple[int, str, list[int]]]:
+    """``(line, image name, 10 vote counts)`` of a header-less FER+ ``label.csv``; a
+    malformed row is a problem naming its line."""
+    rows = []
+    with open(labels, encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.reader(handle), start=1):
+            where = f"{labels} line {line}"
+            if len(row) != 2 + len(VOTE_COLUMNS):
+                problems.add(where, f"expected {2 + len(VOTE_COLUMNS)} columns (image name, "
+                                    f"face box, {', '.join(VOTE_COLUMNS)}), found {len(row)}")
+                continue
+            counts = [v.strip() for v in row[2:]]
+            bad = next((v for v in counts if not v.isdigit()), None)
+            if bad is not None:
+                problems.add(where, f"vote count {bad!r} is not a non-negative integer")
+                continue
+            rows.append((line, row[0].strip(), [int(v) for v in counts]))
+    return rows
+
+
+def decode_folders(folder: Path, vote: str, dataset: str) -> Samples:
+    """The FER+ image folders: each split folder's ``label.csv`` votes decide the labels of
+    the PNGs beside it; undecided images are excluded, bad rows and files are problems."""
+    samples = SampleList(dataset, FACE_SHAPE)
+    excluded = 0
+    for name, part in SPLIT_FOLDERS.items():
+        split = folder / name
+        labels_file = split / "label.csv"
+        rows = read_label_rows(labels_file, samples.problems)
+        labels, decided = vote_labels(np.array([v for _, _, v in rows], dtype=np.int64)
+                                      .reshape(-1, len(VOTE_COLUMNS)), vote)
+        listed: dict[str, int] = {}
+        for (line, cell, _), label, keep in zip(rows, labels.tolist(), decided.tolist()):
+            where = f"{labels_file} line {line}"
+            key = image_key(cell)
+            if key is None:
+                samples.problems.add(where, outside_message(cell, split))
+                continue
+            if key in listed:
+                samples.problems.add(where, f"image {cell!r} is listed twice (first at line "
+                                            f"{listed[key]})")
+                continue
+            listed[key] = line
+            if not keep:
+                excluded += 1
+                continue
+            path = split / key
+            if not path.is_file():
+                samples.problems.add(where, f"label without its image: {path} not found")
+                continue
+            samples.read(path, f"{name}/{key}", label, part)
+        unlisted = [p.name for p in list_files(split)
+                    if p.name != "label.csv" and p.name not in listed]
+        if unlisted:
+            shown = ", ".join(unlisted[:3]) + (" …" if len(unlisted) > 3 else "")
+            samples.problems.add(split, f"{len(unlisted)} image file(s) that no row of "
+                                        f"{labels_file} labels ({shown})",
+                                 samples=len(unlisted))
+    return samples.build(facts={"vote": vote, "excluded_by_vote": excluded})

@@ -12,7 +12,14 @@ from ferbench.data.cache import load_cached, source_fingerprint
 from ferbench.data.faces import crops
 from ferbench.data.faces.detect import DETECTORS, FaceCropper, resolve_detector
 from ferbench.data.fer2013csv import FER2013_CODES, Fer2013Rows, read_fer2013_csv
-from ferbench.data.images import ImageProblem, class_folders, list_files, read_image
+from ferbench.data.images import (
+    ImageProblem,
+    class_folders,
+    image_key,
+    list_files,
+    outside_message,
+    read_image,
+)
 from ferbench.data.layout import describe, exists, find_layout
 from ferbench.data.problems import Problems, unknown_code
 from ferbench.data.published import (
@@ -49,8 +56,10 @@ __all__ = [
     "exists",
     "find_layout",
     "grouped_holdout",
+    "image_key",
     "list_files",
     "load_cached",
+    "outside_message",
     "read_fer2013_csv",
     "read_image",
     "resolve_detector",
