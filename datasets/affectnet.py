@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from ferbench import LabelMap, register_dataset
-from ferbench.data import BoxedFacesDataset, ListedFace, Problems, unknown_code
+from ferbench.data import (
+    BoxedFacesDataset,
+    ListedFace,
+    Problems,
+    image_key,
+    outside_message,
+    unknown_code,
+)
 
 CODES = LabelMap("affectnet", {0: "neutral", 1: "happy", 2: "sad", 3: "surprise", 4: "fear",
                                5: "disgust", 6: "anger", 7: "contempt"})
@@ -70,6 +77,9 @@ class AffectNet(BoxedFacesDataset):
                 code = int(fields[6])
                 if code in DROPPED:
                     dropped[DROPPED[code]] += 1
+                    continue
+                if image_key(fields[0]) is None:
+                    problems.add(where, outside_message(fields[0], folder / IMAGES))
                     continue
                 path = folder / IMAGES / fields[0]
                 if not path.is_file():

@@ -31,6 +31,8 @@ from ferbench.data import (
     Samples,
     check_fraction,
     grouped_holdout,
+    image_key,
+    outside_message,
     unknown_code,
 )
 
@@ -76,7 +78,9 @@ class ExpW(BoxedFacesDataset):
             problem = _line_problem(fields)
             if problem is None:
                 sample_id, path = f"{PHOTOS}/{fields[0]}#{fields[1]}", folder / PHOTOS / fields[0]
-                if sample_id in seen:
+                if image_key(fields[0]) is None:
+                    problem = outside_message(fields[0], folder / PHOTOS)
+                elif sample_id in seen:
                     problem = (f"face {fields[1]} of {fields[0]} is listed twice (also at "
                                f"{seen[sample_id]})")
                 elif not path.is_file():

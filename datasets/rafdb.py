@@ -29,7 +29,9 @@ from ferbench.data import (
     ValFromTrainDataset,
     class_folders,
     find_layout,
+    image_key,
     list_files,
+    outside_message,
     unknown_code,
 )
 
@@ -100,6 +102,8 @@ def decode_partition(folder: Path, variant: str, dataset: str) -> Samples:
         part = next((p for p in PARTS if name.startswith(f"{p}_")), None)
         if part is None:
             problems.add(where, f"image name {name!r} starts with neither train_ nor test_")
+        elif image_key(name) != name:
+            problems.add(where, outside_message(name, folder / "Image"))
         elif name in seen:
             problems.add(where, f"image {name!r} is listed twice")
         elif not code.isdigit() or int(code) not in CODES.codes:

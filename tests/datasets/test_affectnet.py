@@ -128,3 +128,17 @@ def test_missing_files_and_a_wrong_header(ctx):
         create_dataset("affectnet").load(ctx)
     with pytest.raises(ValueError, match="val_fraction must be in"):
         create_dataset("affectnet", val_fraction=1.0)
+
+
+@pytest.mark.parametrize("name", ["../outside.jpg", "/etc/hostname"])
+def test_a_listed_image_outside_the_images_folder_is_a_problem(ctx, name):
+    training = affectnet_rows(2)
+    folder = write_affectnet(ctx.data_root, {"training.csv": training, "validation.csv":
+                                             affectnet_rows(1)})
+    listing = folder / "Manually_Annotated_file_lists" / "training.csv"
+    with open(listing, "a") as handle:
+        handle.write(f"{name},0,0,10,10,\"0;0\",1,0.5,-0.25\n")
+    with pytest.raises(DatasetFormatError) as raised:
+        create_dataset("affectnet").load(ctx)
+    assert (f"{listing} line {len(training) + 2}: image path {name!r} is absolute or leaves the "
+            f"images folder {folder / 'Manually_Annotated_Images'}") in str(raised.value)

@@ -90,3 +90,15 @@ def test_missing_layout_and_bad_fractions(ctx):
         create_dataset("expw").locate(ctx)
     with pytest.raises(ValueError, match=r"test_fraction must be in \(0, 1\)"):
         create_dataset("expw", test_fraction=0)
+
+
+def test_a_listed_photo_outside_the_photo_folder_is_a_problem(ctx):
+    folder = write_expw(ctx.data_root, expw_faces(4))
+    listing = folder / "label" / "label.lst"
+    lines = len(listing.read_text().splitlines())
+    with open(listing, "a") as handle:
+        handle.write("../../secret.jpg 0 5 5 40 40 57.3 3\n")
+    with pytest.raises(DatasetFormatError) as raised:
+        create_dataset("expw").load(ctx)
+    assert (f"{listing} line {lines + 1}: image path '../../secret.jpg' is absolute or leaves "
+            f"the images folder {folder / 'image' / 'origin'}") in str(raised.value)
