@@ -24,7 +24,7 @@ from ferbench.core.registry import (
 from ferbench.data.described import create_dataset
 from ferbench.predict.prediction import predict
 from ferbench.predict.saved import ModelFileError, SavedModel, load_model
-from ferbench.report.report import load_results
+from ferbench.report.write import load_results
 
 __version__ = "0.1.0"
 

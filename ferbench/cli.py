@@ -24,7 +24,7 @@ from ferbench.eval.protocols import PROTOCOLS, parse_fractions
 from ferbench.predict.explain import explanation_kind
 from ferbench.predict.prediction import NO_FACE, Outputs, choose_model, predict_frame
 from ferbench.predict.saved import load_model
-from ferbench.report.report import write_report
+from ferbench.report.write import write_report
 from ferbench.results.store import RunLockedError, StoreError
 from ferbench.run.executors import require_ray
 from ferbench.run.runner import RunConfig, Runner, default_methods

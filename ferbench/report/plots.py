@@ -1,21 +1,24 @@
 """Pictures for the report: confusion matrices, cross-database accuracy, reliability,
-robustness and learning curves."""
+robustness and learning curves.
+
+Figures are built with matplotlib's object-oriented API (:class:`~matplotlib.figure.Figure`),
+which renders to PNG without pyplot, a backend switch or global figure state.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+K = TypeVar("K", str, tuple[str, ...])
+V = TypeVar("V")
+DPI = 80
 
 
 def slug(*parts: str) -> str:
@@ -23,7 +26,23 @@ def slug(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "__".join(parts))
 
 
-def _heatmap(axis, matrix: np.ndarray, rows: list[str], columns: list[str], title: str,
+def draw_each(out_dir: Path, kind: str, figures: Mapping[K, V], title: str,
+              draw: Callable[[V, str, Path], None]) -> dict[K, str]:
+    """One picture per key of ``figures``: ``draw(value, title, path)`` with ``title``
+    formatted with the key's parts, into ``out_dir/img/<kind>__<slug of the key>.png``.
+
+    Returns each key's path relative to ``out_dir``, which is the link its page uses.
+    """
+    images: dict[K, str] = {}
+    for key, value in figures.items():
+        parts = key if isinstance(key, tuple) else (key,)
+        name = f"img/{kind}__{slug(*parts)}.png"
+        draw(value, title.format(*parts), out_dir / name)
+        images[key] = name
+    return images
+
+
+def _heatmap(axis: Axes, matrix: np.ndarray, rows: list[str], columns: list[str], title: str,
              fmt: str) -> None:
     shown = np.nan_to_num(matrix, nan=0.0)
     axis.imshow(shown, cmap="Blues", vmin=0, vmax=max(float(np.nanmax(shown)), 1e-9))
@@ -37,41 +56,47 @@ def _heatmap(axis, matrix: np.ndarray, rows: list[str], columns: list[str], titl
                   color="white" if shown[i, j] > threshold else "black")
 
 
-def confusion_figure(confusion: np.ndarray, names: list[str], title: str, path: Path) -> None:
-    """Counts and row-normalised confusion side by side."""
-    plt = _pyplot()
-    support = confusion.sum(axis=1, keepdims=True)
-    normalised = np.divide(confusion, support, out=np.zeros(confusion.shape), where=support > 0)
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4.6))
-    _heatmap(axes[0], confusion.astype(float), names, names, "counts", ".0f")
+def _save(figure: Figure, path: Path, title: str | None = None) -> None:
+    if title is not None:
+        figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=DPI)
+
+
+def confusion_figure(confusion: tuple[np.ndarray, list[str]], title: str, path: Path) -> None:
+    """Counts and row-normalised confusion side by side; ``confusion`` is (counts, class
+    names)."""
+    counts, names = confusion
+    support = counts.sum(axis=1, keepdims=True)
+    normalised = np.divide(counts, support, out=np.zeros(counts.shape), where=support > 0)
+    figure = Figure(figsize=(10, 4.6))
+    axes = figure.subplots(1, 2)
+    _heatmap(axes[0], counts.astype(float), names, names, "counts", ".0f")
     _heatmap(axes[1], normalised, names, names, "row-normalised (recall)", ".2f")
     for axis in axes:
         axis.set_xlabel("predicted")
         axis.set_ylabel("true")
-    figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
+    _save(figure, path, title)
 
 
-def cross_figure(matrix: np.ndarray, trains: list[str], tests: list[str], title: str,
+def cross_figure(cross: tuple[list[str], list[str], np.ndarray], title: str,
                  path: Path) -> None:
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(1.6 + 1.3 * len(tests), 1.4 + 0.8 * len(trains)))
+    """Train × test heatmap; ``cross`` is (train datasets, test datasets, matrix)."""
+    trains, tests, matrix = cross
+    figure = Figure(figsize=(1.6 + 1.3 * len(tests), 1.4 + 0.8 * len(trains)))
+    axis = figure.subplots()
     _heatmap(axis, matrix, trains, tests, title, ".3f")
     axis.set_xlabel("test dataset")
     axis.set_ylabel("train dataset")
-    figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
+    _save(figure, path)
 
 
 def reliability_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str,
                        path: Path) -> None:
     """Accuracy against mean top score per bin, one line per method; the diagonal is perfect
     calibration."""
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(5.2, 4.6))
+    figure = Figure(figsize=(5.2, 4.6))
+    axis = figure.subplots()
     axis.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
     for name, (confidence, accuracy) in curves.items():
         axis.plot(confidence, accuracy, marker="o", markersize=3, linewidth=1.2, label=name)
@@ -81,20 +106,17 @@ def reliability_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: 
     axis.set_ylabel("accuracy in bin")
     axis.set_title(title, fontsize=10)
     axis.legend(fontsize=7, loc="upper left")
-    figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
+    _save(figure, path)
 
 
 def robustness_figure(table: dict[str, dict[str, list[float | None]]], title: str,
                       path: Path) -> None:
     """Accuracy against severity (0 = clean), one panel per corruption, one line per method."""
-    plt = _pyplot()
     names = sorted({name for curves in table.values() for name in curves})
     columns = min(3, len(names))
     rows = -(-len(names) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows),
-                                squeeze=False, sharey=True)
+    figure = Figure(figsize=(3.4 * columns, 2.8 * rows))
+    axes = figure.subplots(rows, columns, squeeze=False, sharey=True)
     for axis, name in zip(axes.flat, names):
         for method, curves in sorted(table.items()):
             if name in curves:
@@ -107,18 +129,15 @@ def robustness_figure(table: dict[str, dict[str, list[float | None]]], title: st
         axis.set_visible(False)
     axes.flat[0].set_ylabel("accuracy")
     axes.flat[0].legend(fontsize=7)
-    figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
+    _save(figure, path, title)
 
 
 def learning_curve_figure(lines: dict[str, list[tuple[float, ...]]], title: str,
                           path: Path) -> None:
     """Accuracy and macro-F1 against training faces (log x), one line per method with its CI
     band; each point is (n, accuracy, low, high, macro-F1, low, high)."""
-    plt = _pyplot()
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    figure = Figure(figsize=(10, 4.2))
+    axes = figure.subplots(1, 2, sharey=True)
     for method, points in sorted(lines.items()):
         values = np.array(points, dtype=float)
         for axis, column in zip(axes, (1, 4)):
@@ -134,7 +153,4 @@ def learning_curve_figure(lines: dict[str, list[tuple[float, ...]]], title: str,
         axis.set_xlabel("training faces")
         axis.set_title(metric, fontsize=10)
     axes[0].legend(fontsize=7)
-    figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
+    _save(figure, path, title)

@@ -6,7 +6,8 @@ from ferbench.cli import main
 from ferbench.core.budgets import resolve_budget
 from ferbench.core.errors import PluginError
 from ferbench.core.registry import Registry
-from ferbench.report.report import Report
+from ferbench.report.data import ReportData
+from ferbench.report.leaderboard import within_table
 from tests.run.test_run import run_args, stored
 
 
@@ -62,8 +63,8 @@ def _record(stopped_by: str, fold: int) -> dict:
 
 
 def test_a_time_capped_fit_is_marked_in_the_leaderboard_row():
-    table = Report([_record("time_budget", 0), _record("epochs", 1)], []).within_table()
+    table = within_table(ReportData([_record("time_budget", 0), _record("epochs", 1)], []))
     row = next(line for line in table.splitlines() if line.startswith("| net"))
     assert "standard" in row and "⏱ capped 1/2" in row
-    clean = Report([_record("epochs", 0)], []).within_table()
+    clean = within_table(ReportData([_record("epochs", 0)], []))
     assert "capped" not in clean

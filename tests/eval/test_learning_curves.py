@@ -6,7 +6,8 @@ import pytest
 from ferbench import FaceSet
 from ferbench.cli import main
 from ferbench.eval.protocols import nested_subset, parse_fractions
-from ferbench.report.report import Report
+from ferbench.report.curves import deep_overtakes
+from ferbench.report.data import ReportData
 from ferbench.results.store import ResultStore
 from tests.run.test_run import run_args
 
@@ -82,6 +83,6 @@ def test_report_names_the_size_at_which_deep_first_significantly_wins():
         _record("svm", "classical", 1.0, y_true, right_until(140)),
         _record("cnn", "deep", 1.0, y_true, right_until(195)),
     ]
-    sentence = Report(records, []).deep_overtakes("d")
+    sentence = deep_overtakes(ReportData(records, []), "d")
     assert "best deep method (cnn, 0.950) first significantly beats the best classical one " \
            "(svm, 0.650) at 500 training faces (fraction 0.5" in sentence

@@ -1,0 +1,70 @@
+"""What every page of a report reads: the grouped records of its run directories, their
+provenance, and which methods are tied with the best on each dataset."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ferbench.eval import stats
+from ferbench.report.groups import Group, Record, group_records
+
+ALPHA = 0.05
+"""Significance level of every McNemar test the report makes."""
+
+
+class ReportData:
+    """The records of one report, grouped; the pages render from this alone.
+
+    ``runs`` holds one entry per recorded invocation: ``{"dir": run directory, "info":
+    its provenance}``.
+    """
+
+    def __init__(self, records: list[Record], runs: list[dict[str, Any]]):
+        self.records = records
+        self.runs = runs
+        self.groups = group_records(records)
+        self.methods = sorted({g.method for g in self.groups.values()})
+        self.within_datasets = sorted({g.train for g in self.groups.values()
+                                       if g.protocol == "within"})
+        self.multi_seed = any(len(g.seeds()) > 1 for g in self.groups.values())
+
+    def group(self, method: str, protocol: str, train: str, test: str, condition: str = ""
+              ) -> Group | None:
+        return self.groups.get((method, protocol, train, test, condition))
+
+    def within(self, method: str, dataset: str) -> Group | None:
+        return self.group(method, "within", dataset, dataset)
+
+    def scored_within(self, method: str, dataset: str) -> Group | None:
+        """The within group of ``method`` on ``dataset`` if at least one of its cells scored."""
+        group = self.within(method, dataset)
+        return group if group and group.ok else None
+
+    def has_protocol(self, protocol: str) -> bool:
+        return any(g.protocol == protocol for g in self.groups.values())
+
+    @cached_property
+    def significance(self) -> dict[str, tuple[set[str], str]]:
+        """:meth:`tied_with_best` of every within dataset, computed once per report."""
+        return {d: self.tied_with_best(d) for d in self.within_datasets}
+
+    def tied_with_best(self, dataset: str) -> tuple[set[str], str]:
+        """Methods whose accuracy is not significantly different from the best (McNemar, Holm).
+
+        Returns the set (the best included) and a sentence saying what was compared.
+        """
+        groups = {m: g for m in self.methods if (g := self.scored_within(m, dataset))}
+        if len(groups) < 2:
+            return set(groups), ""
+        first = {m: g.first_pooled() for m, g in groups.items()}
+        best = max(groups, key=lambda m: groups[m].scores[0]["accuracy"])
+        y_true = first[best][0]
+        comparable = [m for m in groups if m != best and np.array_equal(first[m][0], y_true)]
+        p_values = [stats.mcnemar(y_true, first[best][1], first[m][1])["p_value"]
+                    for m in comparable]
+        adjusted = stats.holm(p_values)
+        tied = {best} | {m for m, p in zip(comparable, adjusted) if p >= ALPHA}
+        return tied, f"{dataset}: best {best}, {len(comparable)} comparison(s)"

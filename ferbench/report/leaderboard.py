@@ -1,0 +1,162 @@
+"""The report's ``README.md``: the within-dataset leaderboard with its significance marks,
+ensembles, failed cells, timing, landmark face boxes and provenance, linking the other
+pages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ferbench.eval import stats
+from ferbench.report import ensembles
+from ferbench.report.data import ALPHA, ReportData
+from ferbench.report.tables import score_cell, table
+
+
+def within_table(data: ReportData) -> str:
+    """Methods × datasets: accuracy and macro-F1 with CIs, rows sorted by mean macro-F1;
+    bold = tied with the best."""
+    headers = ["method", "features", "budget"]
+    for dataset in data.within_datasets:
+        headers += [f"{dataset} accuracy", f"{dataset} macro-F1"]
+    tied = {d: tied for d, (tied, _) in data.significance.items()}
+    rows, order = [], []
+    for method in data.methods:
+        groups = [data.within(method, d) for d in data.within_datasets]
+        if not any(groups):
+            continue
+        info = next((g.method_info() for g in groups if g), {})
+        budgets = {g.budget() for g in groups if g and g.ok}
+        row = [method, info.get("features", "pixels"), " / ".join(sorted(budgets)) or "—"]
+        f1s = []
+        for dataset, group in zip(data.within_datasets, groups):
+            accuracy = score_cell(group, "accuracy", data.multi_seed)
+            if method in tied[dataset]:
+                accuracy = f"**{accuracy}**"
+            notes = group.capped_note() + group.mixed_note() if group else ""
+            row += [accuracy + notes, score_cell(group, "macro_f1", data.multi_seed)]
+            if group and group.ok:
+                f1s.append(group.summary("macro_f1")[0])
+        rows.append(row)
+        order.append(np.mean(f1s) if f1s else -1.0)
+    rows = [rows[i] for i in np.argsort(order, kind="stable")[::-1]]
+    return table(rows, headers)
+
+
+def mixed_legend(data: ReportData) -> str:
+    """The ⚠ mark explained, only when some row carries it."""
+    if not any(g.mixed_note() for g in data.groups.values() if g.protocol == "within"):
+        return ""
+    return (" ⚠ k parameter sets: the row pools cells computed under k different sets of "
+            "method parameters (or method revisions); rerun its command to the end so that "
+            "one set remains.")
+
+
+def failures(data: ReportData) -> list[str]:
+    """One bullet per failed cell, with its error, sorted."""
+    lines = []
+    for group in data.groups.values():
+        for record in group.failed:
+            fold = f" fold {record['fold']}" if record.get("fold") is not None else ""
+            lines.append(
+                f"- **{group.method}** {group.protocol} {group.train} → "
+                f"{' '.join(filter(None, (group.test, group.condition)))}{fold} "
+                f"(seed {record['seed']}): `{record.get('error', 'unknown error')}`"
+            )
+    return sorted(lines)
+
+
+def timing_table(data: ReportData) -> str:
+    """Mean fit and predict seconds per method and within dataset, and what ended training."""
+    rows = []
+    for method in data.methods:
+        for dataset in data.within_datasets:
+            group = data.scored_within(method, dataset)
+            if not group:
+                continue
+            fit = np.mean([r["fit_seconds"] for r in group.ok])
+            predict = np.mean([r["predict_seconds"] for r in group.ok])
+            ended = group.method_info().get("stopped_by", "")
+            sizes = sorted({r["n_train"] for r in group.ok})
+            faces = str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
+            rows.append([method, dataset, faces, f"{fit:.2f}", f"{predict:.3f}", ended])
+    return table(rows, ["method", "dataset", "train faces", "fit s", "predict s",
+                        "training ended by"])
+
+
+def landmark_boxes(data: ReportData) -> list[str]:
+    """Per method and dataset using landmarks: faces located by dlib's box or whole image."""
+    lines = []
+    for method in data.methods:
+        for dataset in data.within_datasets:
+            group = data.within(method, dataset)
+            boxes = group.method_info().get("landmark_boxes") if group else None
+            if boxes:
+                lines.append(f"- {method} on {dataset}: detector box {boxes['detector_box']}, "
+                             f"whole image {boxes['whole_image']}")
+    return lines
+
+
+def provenance(data: ReportData) -> list[str]:
+    """Per recorded invocation: its command, commit, hardware, versions and data."""
+    lines = []
+    for run in data.runs:
+        info = run["info"]
+        if not info:
+            lines.append(f"- run `{run['dir']}`: no provenance recorded")
+            continue
+        lines.append(f"- `{info.get('command', '?')}` (started {info.get('started', '?')}, "
+                     f"run directory `{run['dir']}`)")
+        lines.append(f"  - ferbench commit `{info.get('git_commit')}`; "
+                     f"hardware: {info.get('hardware', '?')}")
+        versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
+        lines.append(f"  - versions: {versions}")
+        variants = info.get("variants", {})
+        for name, parts in info.get("data", {}).items():
+            sizes = ", ".join(f"{p} {v['n']}" for p, v in parts.items())
+            prints = ", ".join(f"{p} `{v['fingerprint'][:12]}`" for p, v in parts.items())
+            skipped = sum(v.get("provenance", {}).get("skipped", 0) for v in parts.values())
+            bad = f"; {skipped} malformed samples skipped" if skipped else ""
+            lines.append(f"  - data {name} ({variants.get(name, '?')}): {sizes}{bad}; "
+                         f"fingerprints {prints}")
+    return lines
+
+
+def _legend(data: ReportData) -> str:
+    return ("Official test split, or pooled subject-independent folds where a dataset has "
+            "no official split; rows sorted by mean macro-F1. Each score shows its 95 % "
+            "confidence interval `[low, high]` (stratified bootstrap over test faces, "
+            f"{stats.BOOTSTRAP_REPLICATES} replicates"
+            + (", first seed" if data.multi_seed else "") + "). "
+            + ("`mean ± std` is across seeds. " if data.multi_seed else "")
+            + "`budget`: the training budget of methods that have one (`--budget`); "
+            "⏱ capped k/n: a time cap stopped k of the n fits before their schedule ended. "
+            "**Bold** accuracy: not significantly different from the best method on that "
+            "dataset (exact McNemar test on the same test faces, Holm-corrected, "
+            f"α = {ALPHA})." + mixed_legend(data))
+
+
+def render(data: ReportData, pages: dict[str, str]) -> str:
+    """The README page, linking ``pages`` (file name → title) in their order."""
+    out = ["# ferbench leaderboard", "",
+           "Generated by `ferbench report` from stored results; do not edit by hand.", ""]
+    out += [f"Pages: {' · '.join(f'[{title}]({name})' for name, title in pages.items())}", ""]
+    out += ["## Within-dataset leaderboard", "", _legend(data), "", within_table(data), ""]
+    comparisons = [sentence for _, sentence in data.significance.values() if sentence]
+    if comparisons:
+        out += [f"Significance tests: {'; '.join(comparisons)}.", ""]
+    out += ensembles.section(data)
+    failed = failures(data)
+    if failed:
+        out += ["## Failed cells", "",
+                "These cells raised; the rest of the run completed. Re-running the same "
+                "command retries them.", "", *failed, ""]
+    if data.within_datasets:
+        out += ["## Timing", "", "Mean wall time per fit and per prediction of the test set.",
+                "", timing_table(data), ""]
+    boxes = landmark_boxes(data)
+    if boxes:
+        out += ["## Landmark face boxes", "",
+                "Training faces whose landmarks came from dlib's detector box, and those "
+                "for which it found no face and the whole image was used.", "", *boxes, ""]
+    out += ["## Provenance", "", *provenance(data), ""]
+    return "\n".join(out)

@@ -1,0 +1,99 @@
+"""The README leaderboard: what a reader compares methods by."""
+
+from __future__ import annotations
+
+from ferbench.report import leaderboard
+from ferbench.report.data import ReportData
+from ferbench.report.leaderboard import within_table
+from tests.report.records import ANGER, HAPPINESS, answers, cell, failed
+
+
+def _rows(table: str) -> dict[str, list[str]]:
+    """Method → its cells, from a markdown table."""
+    lines = [line.split("|")[1:-1] for line in table.splitlines()[2:]]
+    return {cells[0].strip(): [c.strip() for c in cells[1:]] for cells in lines}
+
+
+def _methods(table: str) -> list[str]:
+    return list(_rows(table))
+
+
+def test_rows_are_sorted_by_mean_macro_f1_not_accuracy_or_name():
+    y_true = [ANGER] * 80 + [HAPPINESS] * 20
+    always_anger = [ANGER] * 100  # accuracy 0.80, macro-F1 0.44
+    balanced = [ANGER] * 55 + [HAPPINESS] * 45  # accuracy 0.75, macro-F1 0.72
+    records = [cell("always-anger", y_true, always_anger), cell("balanced", y_true, balanced),
+               failed("broken")]
+    table = within_table(ReportData(records, []))
+    assert _methods(table) == ["balanced", "always-anger", "broken"]
+    assert _rows(table)["broken"][2:] == ["failed", "failed"]
+
+
+def test_mean_over_datasets_decides_the_order():
+    records = [cell("a", *answers(90), train="d1"), cell("a", *answers(50), train="d2"),
+               cell("b", *answers(75), train="d1"), cell("b", *answers(75), train="d2")]
+    assert _methods(within_table(ReportData(records, []))) == ["b", "a"]
+
+
+def test_methods_tied_with_the_best_are_bold_and_the_comparisons_named():
+    records = [cell("best", *answers(95)), cell("close", *answers(93)),
+               cell("far", *answers(40))]
+    data = ReportData(records, [])
+    rows = _rows(within_table(data))
+    assert rows["best"][2].startswith("**0.950 [")
+    assert rows["close"][2].startswith("**0.930 [")
+    assert rows["far"][2].startswith("0.400 [")
+    assert "Significance tests: d: best best, 2 comparison(s)." in leaderboard.render(data, {})
+
+
+def test_several_seeds_show_mean_and_std_and_say_so():
+    records = [cell("m", *answers(80), seed=0), cell("m", *answers(70), seed=1)]
+    data = ReportData(records, [])
+    assert _rows(within_table(data))["m"][2].startswith("**0.750 ± 0.050 [")
+    assert "`mean ± std` is across seeds." in leaderboard.render(data, {})
+
+
+def test_a_row_pooling_several_parameter_sets_is_marked_and_explained():
+    mixed = [cell("m", *answers(80), fold=0, params_key="p0"),
+             cell("m", *answers(80), fold=1, params_key="p1")]
+    data = ReportData(mixed, [])
+    assert _rows(within_table(data))["m"][2].endswith("⚠ 2 parameter sets")
+    assert "⚠ k parameter sets: the row pools cells" in leaderboard.render(data, {})
+    same = ReportData([{**r, "params_key": "p0"} for r in mixed], [])
+    assert "⚠" not in leaderboard.render(same, {})
+
+
+def test_failed_cells_are_listed_with_their_error():
+    records = [cell("ok", *answers(80)),
+               failed("bad", protocol="cross", train="d", test="e", fold=2, error="Boom: x")]
+    page = leaderboard.render(ReportData(records, []), {})
+    assert "## Failed cells" in page
+    assert "- **bad** cross d → e fold 2 (seed 0): `Boom: x`" in page
+    assert "## Failed cells" not in leaderboard.render(ReportData(records[:1], []), {})
+
+
+def test_ensembles_are_compared_with_their_best_member():
+    y_true, member = answers(60)
+    records = [cell("a", y_true, member), cell("b", *answers(50)),
+               cell("a+b", *answers(90), ensemble=["a", "b"])]
+    page = leaderboard.render(ReportData(records, []), {})
+    section = page.split("## Ensembles against their best member")[1]
+    row = next(line for line in section.splitlines() if line.startswith("| a+b"))
+    cells = [c.strip() for c in row.split("|")[1:-1]]
+    assert cells[:6] == ["a+b", "d", "0.900", "a 0.600", "+0.300", "30 / 0"]
+    assert cells[6].endswith(" *")  # significant at α = 0.05
+
+
+def test_pages_are_linked_in_the_order_given_and_provenance_is_listed():
+    runs = [{"dir": "runs/r", "info": {}},
+            {"dir": "runs/s", "info": {"command": "ferbench run", "started": "today",
+                                       "git_commit": "abc", "versions": {"numpy": "2"},
+                                       "data": {"d": {"test": {"n": 100,
+                                                               "fingerprint": "f" * 40}}},
+                                       "variants": {"d": "v1"}}}]
+    page = leaderboard.render(ReportData([cell("m", *answers(80))], runs),
+                              {"cross.md": "cross-database", "results.csv": "all cells"})
+    assert "Pages: [cross-database](cross.md) · [all cells](results.csv)" in page
+    assert "- run `runs/r`: no provenance recorded" in page
+    assert "- `ferbench run` (started today, run directory `runs/s`)" in page
+    assert f"  - data d (v1): test 100; fingerprints test `{'f' * 12}`" in page
