@@ -66,9 +66,9 @@ def evaluate(name: str, folds: list[tuple[FaceSet, FaceSet]]) -> dict[str, tuple
                 predicted = method.predict(test)
             else:
                 classes, targets = np.unique(train.labels, return_inverse=True)
-                model = BASELINES[name]().fit(method._matrix(train), targets)
+                model = BASELINES[name]().fit(method.feature_matrix(train), targets)
                 seconds.append(time.perf_counter() - started)
-                predicted = classes[model.predict(method._matrix(test))]
+                predicted = classes[model.predict(method.feature_matrix(test))]
             correct += int(np.sum(predicted == test.labels))
         results[side] = (correct / sum(len(test) for _, test in folds), float(np.mean(seconds)))
     return results

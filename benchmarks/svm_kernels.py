@@ -38,12 +38,13 @@ CANDIDATES = [("rbf", 200), ("rbf", 400), ("linear", 200), ("linear", 400), ("li
 def projected(train: FaceSet, test: FaceSet, method: Any
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(train rows incl. mirrored, their targets, test rows), standardised and PCA-rotated."""
-    rows = np.vstack([method._matrix(train), method._matrix(method._mirrored(train))])
+    mirrored = method.mirrored_faces(train)
+    rows = np.vstack([method.feature_matrix(train), method.feature_matrix(mirrored)])
     scaler = StandardScaler().fit(rows)
     pca = PCA(svd_solver="full").fit(scaler.transform(rows))
     targets = np.concatenate([train.labels, train.labels])
     return (pca.transform(scaler.transform(rows)), targets,
-            pca.transform(scaler.transform(method._matrix(test))))
+            pca.transform(scaler.transform(method.feature_matrix(test))))
 
 
 def accuracy(kernel: str, components: int | None, split: tuple, truth: np.ndarray

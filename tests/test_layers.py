@@ -1,8 +1,9 @@
 """The package's imports point one way: down the layers, never in a loop.
 
 Layers, bottom to top (a module may import its own package and any lower layer):
-core < features, nets < data < eval < results < predict < run, report < cli, testing.
-Function-level imports are allowed only for optional heavy dependencies.
+core < features, nets < data, classical < eval < results < predict < run, report < cli, testing.
+Function-level imports are allowed only for optional or heavy dependencies (importing skops.io
+loads all of scikit-learn, and torch where installed: seconds on every command).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ LAYERS = {
     "features": 1,
     "nets": 1,
     "data": 2,
+    "classical": 2,
     "eval": 3,
     "results": 4,
     "predict": 5,
@@ -27,7 +29,7 @@ LAYERS = {
     "cli": 7,
     "testing": 7,
 }
-LAZY_ALLOWED = {"torch", "torchvision", "dlib", "ray", "captum", "safetensors", "cv2"}
+LAZY_ALLOWED = {"torch", "torchvision", "dlib", "ray", "captum", "safetensors", "cv2", "skops"}
 
 
 def _module_name(path: Path) -> str:

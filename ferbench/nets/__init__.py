@@ -13,9 +13,10 @@ from ferbench.nets.backbones import (
     vgg19_bn,
 )
 from ferbench.nets.config import TrainConfig, check_int
+from ferbench.nets.loop import TrainReport
 from ferbench.nets.method import NetMethod, Standardize, channels, image_input
 from ferbench.nets.models import PlainCNN, SEResNet
-from ferbench.nets.trainer import Trainer, TrainReport
+from ferbench.nets.trainer import Trainer
 
 __all__ = [
     "Augment",

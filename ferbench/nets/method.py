@@ -15,7 +15,8 @@ from ferbench.core.faceset import FaceSet
 from ferbench.core.method import InputSpec, Method
 from ferbench.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
 from ferbench.nets.config import TrainConfig, check_int, resolve_device
-from ferbench.nets.trainer import Trainer, TrainReport, seeded
+from ferbench.nets.loop import TrainReport
+from ferbench.nets.trainer import Trainer, seeded
 
 COLORS = ("gray", "rgb")
 WEIGHTS_FILE = "weights.safetensors"

@@ -101,7 +101,7 @@ def test_second_load_reads_the_cache(tmp_path, monkeypatch):
     def no_generation(*args, **kwargs):
         raise AssertionError("generated again instead of reading the cache")
 
-    monkeypatch.setattr(synthetic, "generate", no_generation)
+    monkeypatch.setattr(synthetic.cache, "generate", no_generation)
     second = make("synth-raf").load(context(tmp_path))
     assert np.array_equal(first.train.images, second.train.images)
     assert np.array_equal(first.test.labels, second.test.labels)

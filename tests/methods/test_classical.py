@@ -4,6 +4,7 @@ import sys
 import numpy as np
 import pytest
 
+import ferbench.classical
 from ferbench import features
 from ferbench.cli import main
 from ferbench.testing import MethodContractError, check_method, toy_faces
@@ -51,7 +52,7 @@ def test_svm_kernel_auto_is_chosen_on_inner_folds_of_the_training_faces(monkeypa
     from ferbench import create_method
 
     svm_class = type(create_method("svm"))
-    classical = sys.modules[svm_class.__module__]
+    svm_plugin = sys.modules[svm_class.__module__]
     with pytest.raises(ValueError, match="kernel='poly' is not one of auto, linear, rbf"):
         create_method("svm", kernel="poly")
     with pytest.raises(ValueError, match="cannot be combined with kernel='linear'"):
@@ -64,12 +65,12 @@ def test_svm_kernel_auto_is_chosen_on_inner_folds_of_the_training_faces(monkeypa
     scores = chosen["kernel_inner_accuracy"]
     assert set(scores) == {"linear", "rbf"} and all(0 <= v <= 1 for v in scores.values())
     assert chosen["kernel"] == ("linear" if scores["linear"] > scores["rbf"] else "rbf")
-    assert chosen["pca_components"] == min(classical.PCA_COMPONENTS[chosen["kernel"]], 150)
+    assert chosen["pca_components"] == min(svm_plugin.PCA_COMPONENTS[chosen["kernel"]], 150)
     for linear, rbf, expected in ((0.9, 0.8, "linear"), (0.8, 0.8, "rbf"), (0.7, 0.8, "rbf")):
         monkeypatch.setattr(svm_class, "_inner_fold_scores",
                             lambda self, *_, s={"linear": linear, "rbf": rbf}: s)
         assert create_method("svm").fit(train).describe()["kernel"] == expected
-    monkeypatch.setattr(classical, "KERNEL_CHOICE_LIMIT", len(train) - 1)
+    monkeypatch.setattr(svm_plugin, "KERNEL_CHOICE_LIMIT", len(train) - 1)
     large = create_method("svm").fit(train).describe()
     assert large["kernel"] == "rbf" and "kernel_inner_accuracy" not in large
     forced = create_method("svm", kernel="linear", pca_components=5).fit(train).describe()
@@ -95,7 +96,7 @@ def test_svm_inner_folds_keep_a_subject_and_the_mirror_images_together(monkeypat
 
     monkeypatch.setattr(type(svm), "_pipeline", spying)
     svm.fit(train)
-    own, mirrored = svm._matrix(train), svm._matrix(svm._mirrored(train))
+    own, mirrored = svm.feature_matrix(train), svm.feature_matrix(svm.mirrored_faces(train))
     assert len(seen) == 2 * 3 + 1  # each kernel on 3 inner folds, then the final fit
     for rows in seen[:-1]:
         used = [i for i in range(len(own)) if (rows == own[i]).all(axis=1).any()]
@@ -145,7 +146,6 @@ def test_hog_plus_landmarks_end_to_end_names_the_features(tmp_path):
 def test_small_training_sets_are_mirrored_unless_told_otherwise(monkeypatch):
     from ferbench import create_method
 
-    classical = sys.modules[type(create_method("knn")).__module__]
     train = toy_faces((0, 3, 4), 10)
     fitted_rows = []
     for mirror, expected in (("auto", True), (False, False)):
@@ -154,9 +154,29 @@ def test_small_training_sets_are_mirrored_unless_told_otherwise(monkeypatch):
         fitted_rows.append(knn.estimator_[-1].n_samples_fit_)
         assert knn.describe()["mirrored_training_faces"] is expected
     assert fitted_rows == [60, 30]
-    monkeypatch.setattr(classical, "MIRROR_LIMIT", 29)
+    monkeypatch.setattr(ferbench.classical, "MIRROR_LIMIT", 29)
     knn = create_method("knn")
     assert knn.fit(features.prepare(train, knn.input_spec)).describe()[
         "mirrored_training_faces"] is False
     with pytest.raises(ValueError, match="mirror must be auto, true or false, got 'yes'"):
         create_method("svm", mirror="yes")
+
+
+def test_a_plugin_built_on_the_public_base_gets_features_mirroring_and_saving():
+    from sklearn.linear_model import LogisticRegression
+
+    class Logistic(ferbench.classical.FeatureClassifier):
+        """Logistic regression: all a classical plugin writes is its estimator."""
+
+        def __init__(self, features: str = "hog", seed: int = 0):
+            super().__init__(features, image_size=48, seed=seed)
+
+        def _estimator(self, n_samples, n_features):
+            return LogisticRegression(max_iter=200)
+
+    assert "saved and reloaded, same scores" in check_method(Logistic)
+    method = Logistic()
+    assert method.input_spec.features == ferbench.classical.feature_specs("hog", 48)
+    train = features.prepare(toy_faces((0, 3, 4), 10), method.input_spec)
+    assert method.fit(train).estimator_.n_features_in_ == method.feature_matrix(train).shape[1]
+    assert method.describe() == {"features": "hog", "mirrored_training_faces": True}

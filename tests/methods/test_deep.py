@@ -27,11 +27,8 @@ from ferbench.nets import (  # noqa: E402
 )
 from ferbench.nets.augment import warp  # noqa: E402
 from ferbench.nets.backbones import imagenet_cache_path  # noqa: E402
-from ferbench.nets.trainer import (  # noqa: E402
-    _lr_factor,
-    class_weights,
-    stratified_holdout,
-)
+from ferbench.nets.loop import _lr_factor, class_weights  # noqa: E402
+from ferbench.nets.trainer import stratified_holdout  # noqa: E402
 from ferbench.testing import check_method, toy_faces  # noqa: E402
 
 TINY = {
