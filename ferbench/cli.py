@@ -26,8 +26,7 @@ from ferbench.predict.prediction import NO_FACE, Outputs, choose_model, predict_
 from ferbench.predict.saved import load_model
 from ferbench.report.write import write_report
 from ferbench.results.store import RunLockedError, StoreError
-from ferbench.run.executors import require_ray
-from ferbench.run.runner import RunConfig, Runner, default_methods
+from ferbench.run import RunConfig, default_methods, require_ray, run
 
 DEFAULT_DATASETS = ("synth-fer", "synth-raf")
 EXIT_CELLS_FAILED = 1
@@ -229,7 +228,7 @@ def command_run(args: argparse.Namespace) -> int:
         budget=args.budget,
         command=shlex.join(["ferbench", *args.argv]),
     )
-    summary = Runner(config).run()
+    summary = run(config)
     readme = write_report([args.out], args.reports / args.out.resolve().name)
     print(f"{summary.computed} cell(s) computed, {summary.skipped} already stored, "
           f"{summary.failed} failed; report: {readme}", file=sys.stderr)

@@ -1,203 +1,101 @@
-"""Running a grid's jobs as Ray tasks, on one machine or a cluster.
+"""Executors: how a plan's work items are run (this process, forked workers, or Ray).
 
-The driver (the ``ferbench run`` process) keeps every responsibility that touches the run
-directory: it decides which cells are pending, prepares each (dataset part, input view) once
-and puts it in Ray's object store, and writes every record, model file and picture the
-workers send back. Workers fit and score one job each and need no shared filesystem, only
-ferbench and the plugins installed. A worker that dies fails its job's cells with the reason;
-the next run retries them. Ctrl-C cancels the tasks still running and keeps what finished.
+Each executor implements :class:`Executor`: ``run(plan, items, outputs)`` runs every item's
+pending cells through :func:`~ferbench.run.job.run_job` and returns what it computed,
+skipped and lost. None of them raises for a failed cell: it is recorded in the store.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Protocol
 
-from ferbench.core.method import InputSpec
-from ferbench.core.registry import METHODS
-from ferbench.eval.protocols import Job, Target
-
-if TYPE_CHECKING:
-    from ferbench.run.runner import Runner, RunSummary
-
-INSTALL_HINT = ("--executor ray needs Ray: pip install 'ferbench[ray]' "
-                "(or pip install 'ray>=2.9')")
-ADDRESS_ENV = "RAY_ADDRESS"
+from ferbench.features import FeatureCache
+from ferbench.run.config import RunConfig, RunSummary
+from ferbench.run.job import Inputs, JobContext, run_job
+from ferbench.run.outputs import RunOutputs
+from ferbench.run.plan import Plan, WorkItem
+from ferbench.run.ray_executor import RayExecutor
 
 
-@dataclass
-class JobOutcome:
-    """What a worker sends back: finished records, files relative to the run directory,
-    progress lines and counts."""
+class Executor(Protocol):
+    """Runs work items of a plan, writing their results to ``outputs``."""
 
-    records: list[dict[str, Any]] = field(default_factory=list)
-    files: dict[str, bytes] = field(default_factory=dict)
-    messages: list[str] = field(default_factory=list)
-    computed: int = 0
-    failed: int = 0
-    failures: list[str] = field(default_factory=list)
+    def run(self, plan: Plan, items: Sequence[WorkItem], outputs: RunOutputs) -> RunSummary:
+        ...
 
 
-def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise ValueError(INSTALL_HINT) from None
-    return ray
-
-
-def require_ray() -> None:
-    """Fail before any work, with the install command, when Ray is not installed."""
-    _ray()
-
-
-def _job_shape(job: Job) -> dict[str, Any]:
-    """A job without its faces: they go through the object store, by fingerprint."""
-    return {"train_dataset": job.train_dataset, "fold": job.fold,
-            "train_fraction": job.train_fraction,
-            "train": job.train.fingerprint,
-            "val": job.val.fingerprint if job.val is not None else None,
-            "targets": [(t.protocol, t.dataset, t.faces.fingerprint) for t in job.targets]}
-
-
-def _rebuild(shape: dict[str, Any], faces: dict[str, Any]) -> Job:
-    targets = [Target(protocol, dataset, faces[print_]) for protocol, dataset, print_
-               in shape["targets"]]
-    return Job(shape["train_dataset"], shape["fold"], faces[shape["train"]],
-               faces[shape["val"]] if shape["val"] else None, targets, shape["train_fraction"])
-
-
-def run_job_remotely(runner: Runner, name: str, seed: int, prefix: str, shape: dict[str, Any],
-                     pending: list[str], face_refs: dict[str, Any],
-                     view_refs: dict[tuple[str, InputSpec], Any]) -> JobOutcome:
-    """The body of one Ray task: fit and score in this worker, collect what it wrote."""
-    from ferbench.core.registry import load_plugins
-    from ferbench.run.runner import RunSummary
-
-    ray = _ray()
-    load_plugins(runner.config.plugins)
-    outcome = JobOutcome()
-    job = _rebuild(shape, dict(zip(face_refs, ray.get(list(face_refs.values())))))
-    runner._prepared = dict(zip(view_refs, ray.get(list(view_refs.values()))))
-    runner.cache = None
-    runner.put = outcome.records.append
-    runner.progress = outcome.messages.append
+def run_item(item: WorkItem, context: JobContext, inputs: Inputs,
+             outputs: RunOutputs) -> RunSummary:
+    """Run ``item``'s cells that are not stored yet; report it skipped when all are."""
     summary = RunSummary()
-    with tempfile.TemporaryDirectory(prefix="ferbench-ray-") as root:
-        runner.output_root = Path(root)
-        cells = runner.cells(name, job, seed)[2]
-        runner.execute(name, job, seed, prefix, {c: cells[c] for c in pending}, summary)
-        for path in Path(root).rglob("*"):
-            if path.is_file():
-                outcome.files[path.relative_to(root).as_posix()] = path.read_bytes()
-    outcome.computed, outcome.failed = summary.computed, summary.failed
-    outcome.failures = summary.failures
-    return outcome
+    pending = outputs.pending(item, summary)
+    if pending:
+        summary.merge(run_job(item, pending, context, inputs, outputs))
+    return summary
 
 
-def _connect(address: str | None) -> bool:
-    """Join ``address`` (or ``$RAY_ADDRESS``), or start a local Ray; True if we started it."""
-    ray = _ray()
-    if ray.is_initialized():
-        return False
-    address = address or os.environ.get(ADDRESS_ENV)
-    ray.init(address=address, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
-    return True
+class SerialExecutor:
+    """Every item in this process, one after the other."""
+
+    def run(self, plan: Plan, items: Sequence[WorkItem], outputs: RunOutputs) -> RunSummary:
+        inputs = Inputs(FeatureCache(plan.config.data.cache_dir))
+        context = JobContext.of(plan)
+        summary = RunSummary()
+        for item in items:
+            summary.merge(run_item(item, context, inputs, outputs))
+        return summary
 
 
-def run_on_ray(runner: Runner, summary: RunSummary) -> None:
-    """Run ``runner.work`` as Ray tasks; the driver writes every result."""
-    ray = _ray()
-    started = _connect(runner.config.ray_address)
-    remote = ray.remote(max_retries=0)(run_job_remotely)
-    try:
-        shell = ray.put(runner)
-        face_refs: dict[str, Any] = {}
-        view_refs: dict[tuple[str, InputSpec], Any] = {}
-        tasks: dict[Any, tuple[str, Job, int, str, dict[str, Target]]] = {}
-        for number, (name, job, seed) in enumerate(runner.work):
-            prefix = f"[{number + 1}/{len(runner.work)}] {name} on {job.label} (seed {seed})"
-            pending = runner.pending(name, job, seed, prefix, summary)
-            if not pending:
-                continue
-            parts = [job.train, job.val, *(t.faces for t in job.targets)]
-            faces = {f.fingerprint: f for f in parts if f is not None}
-            for print_, part in faces.items():
-                if print_ not in face_refs:
-                    face_refs[print_] = ray.put(part)
-            views, family = _views(runner, name, seed, faces.values(), view_refs)
-            options = {"num_cpus": 1}
-            if runner.config.device == "cuda" and family == "deep":
-                options["num_gpus"] = 1
-            ref = remote.options(**options).remote(
-                shell, name, seed, prefix, _job_shape(job), list(pending),
-                {p: face_refs[p] for p in faces}, views)
-            tasks[ref] = (name, job, seed, prefix, pending)
-        _collect(runner, tasks, summary)
-    finally:
-        if started:
-            ray.shutdown()
+_Worker = tuple[Sequence[WorkItem], JobContext, Inputs, RunOutputs]
+_WORKER: _Worker | None = None
+"""What a forked worker runs items of; set in the worker process when it starts."""
 
 
-def _views(runner: Runner, name: str, seed: int, faces: Any,
-           refs: dict[tuple[str, InputSpec], Any]
-           ) -> tuple[dict[tuple[str, InputSpec], Any], str]:
-    """Object refs of the method's prepared inputs, each put once per (faces, view), and the
-    method's family (deep methods ask for a GPU on ``--device cuda``)."""
-    ray = _ray()
-    try:
-        method = METHODS.create(name, **runner._method_params(name, seed))
-    except Exception:
-        return {}, ""  # the worker records this method's failure in its cells
-    out = {}
-    for part in faces:
-        key = (part.fingerprint, method.input_spec)
-        if key not in refs:
-            refs[key] = ray.put(runner._prepare(part, method.input_spec))
-            runner._prepared.pop(key, None)
-        out[key] = refs[key]
-    return out, method.family
+def _start_worker(state: _Worker) -> None:
+    global _WORKER
+    _WORKER = state
 
 
-def _collect(runner: Runner, tasks: dict[Any, tuple], summary: RunSummary) -> None:
-    """Write each job's outcome as it finishes; a dead worker fails its cells."""
-    ray = _ray()
-    waiting = list(tasks)
-    try:
-        while waiting:
-            done, waiting = ray.wait(waiting, num_returns=1)
-            name, job, seed, prefix, pending = tasks[done[0]]
-            try:
-                outcome = ray.get(done[0])
-            except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError,
-                    ray.exceptions.RayActorError, ray.exceptions.NodeDiedError) as error:
-                reason = RuntimeError(f"the Ray worker running this job died or raised: "
-                                      f"{str(error).splitlines()[0]}")
-                base = {"method": name, "train": job.train_dataset, "fold": job.fold,
-                        "seed": seed, "n_train": len(job.train)}
-                runner._fail(pending, base, reason, f"{prefix}: worker lost", summary)
-                continue
-            _write(runner, outcome)
-            summary.computed += outcome.computed
-            summary.failed += outcome.failed
-            summary.failures += outcome.failures
-    except KeyboardInterrupt:
-        for ref in waiting:
-            ray.cancel(ref, force=True)
-        raise
+def _run_in_worker(index: int) -> RunSummary:
+    assert _WORKER is not None, "a worker started without its items"
+    items, context, inputs, outputs = _WORKER
+    return run_item(items[index], context, inputs, outputs)
 
 
-def _write(runner: Runner, outcome: JobOutcome) -> None:
-    """Files first, then records: a stored record never points at a missing model."""
-    for relative, content in outcome.files.items():
-        path = runner.config.run_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    for record in outcome.records:
-        runner.store.put(record)
-    for message in outcome.messages:
-        runner.progress(message)
+class ProcessExecutor:
+    """Items in ``jobs`` forked worker processes that share the prepared inputs.
+
+    Every input view and feature matrix is prepared here first, so the workers inherit
+    them (forked, never pickled) instead of extracting the same features concurrently.
+    Each worker writes its own records atomically; this process keeps the run's lock.
+    """
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+
+    def run(self, plan: Plan, items: Sequence[WorkItem], outputs: RunOutputs) -> RunSummary:
+        inputs = Inputs(FeatureCache(plan.config.data.cache_dir))
+        for item in items:
+            spec = plan.settings.methods[item.method].input_spec
+            job = item.job
+            for faces in (job.train, job.val, *(t.faces for t in job.targets)):
+                inputs.prepare(faces, spec)
+        state = (tuple(items), JobContext.of(plan), inputs, outputs)
+        summary = RunSummary()
+        with ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_start_worker, initargs=(state,)) as pool:
+            for result in pool.map(_run_in_worker, range(len(items))):
+                summary.merge(result)
+        return summary
+
+
+def executor_for(config: RunConfig) -> Executor:
+    """The executor ``--executor`` and ``--jobs`` ask for."""
+    if config.executor == "ray":
+        return RayExecutor(config.ray_address)
+    if config.jobs > 1:
+        return ProcessExecutor(config.jobs)
+    return SerialExecutor()
