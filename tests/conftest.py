@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ferbench.results.store import ResultStore
+
 REPO = Path(__file__).resolve().parents[1]
 TEST_PLUGINS = REPO / "tests" / "plugins"
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -32,3 +34,28 @@ def toy_plugins() -> Path:
 
     load_plugins([TEST_PLUGINS])
     return TEST_PLUGINS
+
+
+def _toy_run_args(folder: Path, *extra: str) -> list[str]:
+    """``ferbench run`` arguments on the toy datasets, everything written under ``folder``
+    (run directory ``folder/runs/r``, reports ``folder/reports``)."""
+    return ["run", "--plugins", str(TEST_PLUGINS), "--datasets", "toy-a,toy-b",
+            "--out", str(folder / "runs" / "r"), "--reports", str(folder / "reports"),
+            "--cache-dir", str(folder / "cache"), *extra]
+
+
+def _stored_records(folder: Path) -> list[dict]:
+    """The current records of the run directory ``run_args(folder, ...)`` wrote."""
+    return ResultStore(folder / "runs" / "r").records()
+
+
+@pytest.fixture(scope="session")
+def run_args():
+    """``run_args(folder, *extra)``: arguments of a toy ``ferbench run`` under ``folder``."""
+    return _toy_run_args
+
+
+@pytest.fixture(scope="session")
+def stored():
+    """``stored(folder)``: the records the toy run under ``folder`` stored."""
+    return _stored_records

@@ -8,7 +8,6 @@ from ferbench.core.errors import PluginError
 from ferbench.core.registry import Registry
 from ferbench.report.data import ReportData
 from ferbench.report.leaderboard import within_table
-from tests.run.test_run import run_args, stored
 
 
 def test_auto_budget_is_quick_only_when_every_dataset_is_embedded():
@@ -35,7 +34,8 @@ def test_a_preset_for_an_unknown_budget_is_a_plugin_error():
         Registry("method").register("m", budgets={"huge": {}})(dict)
 
 
-def test_each_cell_records_its_budget_and_the_leaderboard_shows_it(tmp_path, capsys):
+def test_each_cell_records_its_budget_and_the_leaderboard_shows_it(tmp_path, capsys, run_args,
+                                                                   stored):
     assert main(run_args(tmp_path, "--methods", "sleepy,nearest-mean", "--protocol", "within",
                          "--budget", "quick")) == 0
     records = stored(tmp_path)
@@ -49,7 +49,7 @@ def test_each_cell_records_its_budget_and_the_leaderboard_shows_it(tmp_path, cap
     assert "| nearest-mean | pixels     | —" in report
 
 
-def test_real_datasets_default_to_the_standard_budget(tmp_path, capsys):
+def test_real_datasets_default_to_the_standard_budget(tmp_path, capsys, run_args, stored):
     assert main(run_args(tmp_path, "--methods", "sleepy", "--protocol", "within")) == 0
     assert "budget: standard" in capsys.readouterr().err
     assert {r["params"]["delay"] for r in stored(tmp_path)} == {0.02}

@@ -7,7 +7,6 @@ import ferbench
 from ferbench.cli import main
 from ferbench.eval.calibration import reliability
 from ferbench.results.store import ResultStore
-from tests.run.test_run import run_args
 
 
 def stored(tmp_path):
@@ -25,7 +24,7 @@ def test_ece_is_zero_when_scores_match_accuracy_and_the_gap_when_overconfident()
         reliability(np.ones(3), np.ones(2, dtype=bool))
 
 
-def test_ensemble_cells_average_the_members_stored_scores(tmp_path, capsys):
+def test_ensemble_cells_average_the_members_stored_scores(tmp_path, capsys, run_args, stored):
     args = run_args(tmp_path, "--methods", "svm,knn", "--ensembles", "svm+knn")
     assert main(args) == 0
     records = {(r["method"], r["protocol"], r["train"], r["test"], r["fold"]): r
@@ -52,7 +51,7 @@ def test_ensemble_cells_average_the_members_stored_scores(tmp_path, capsys):
     assert "0 cell(s) computed, 18 already stored" in capsys.readouterr().err
 
 
-def test_ensemble_of_a_failing_member_fails_alone_and_names_it(tmp_path, capsys):
+def test_ensemble_of_a_failing_member_fails_alone_and_names_it(tmp_path, capsys, run_args, stored):
     assert main(run_args(tmp_path, "--methods", "explode,svm",
                          "--ensembles", "explode+svm")) == 1
     records = stored(tmp_path)
@@ -67,13 +66,13 @@ def test_ensemble_of_a_failing_member_fails_alone_and_names_it(tmp_path, capsys)
     ("svm", "name two or more different methods"),
     ("svm+svm", "name two or more different methods"),
 ])
-def test_bad_ensemble_stops_before_any_work(tmp_path, capsys, value, problem):
+def test_bad_ensemble_stops_before_any_work(tmp_path, capsys, value, problem, run_args):
     assert main(run_args(tmp_path, "--methods", "svm,knn", "--ensembles", value)) == 2
     assert problem in capsys.readouterr().err
     assert not (tmp_path / "runs" / "r").exists()
 
 
-def test_calibration_page_lists_each_methods_error_and_what_its_scores_are(tmp_path):
+def test_calibration_page_lists_each_methods_error_and_what_its_scores_are(tmp_path, run_args):
     assert main(run_args(tmp_path, "--methods", "svm,nearest-mean")) == 0
     pages = tmp_path / "reports" / "r"
     assert "[calibration](calibration.md)" in (pages / "README.md").read_text()

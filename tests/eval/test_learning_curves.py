@@ -9,7 +9,6 @@ from ferbench.eval.protocols import nested_subset, parse_fractions
 from ferbench.report.curves import deep_overtakes
 from ferbench.report.data import ReportData
 from ferbench.results.store import ResultStore
-from tests.run.test_run import run_args
 
 
 def faces(subjects=None):
@@ -45,7 +44,7 @@ def test_fractions_are_parsed_or_refused():
         parse_fractions("half")
 
 
-def test_curve_cells_train_on_shares_and_score_the_within_test_set(tmp_path, capsys):
+def test_curve_cells_train_on_shares_and_score_the_within_test_set(tmp_path, capsys, run_args):
     assert main(run_args(tmp_path, "--methods", "svm", "--train-fractions", "0.5,1")) == 0
     records = ResultStore(tmp_path / "runs" / "r").records()
     within = {(r["train"], r["fold"]): r for r in records if r["protocol"] == "within"}

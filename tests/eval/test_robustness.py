@@ -7,7 +7,6 @@ from ferbench import FaceSet
 from ferbench.cli import main
 from ferbench.eval.corruptions import CORRUPTIONS, corrupt, parse_corruptions
 from ferbench.results.store import ResultStore
-from tests.run.test_run import run_args
 
 
 def faces(shape):
@@ -41,7 +40,7 @@ def test_corruption_names_and_severities_are_parsed_or_refused():
         parse_corruptions("blur:5")
 
 
-def test_robust_cells_score_the_same_model_on_corrupted_test_faces(tmp_path, capsys):
+def test_robust_cells_score_the_same_model_on_corrupted_test_faces(tmp_path, capsys, run_args):
     assert main(run_args(tmp_path, "--methods", "svm", "--corruptions", "blur,occlusion:3")) == 0
     cache_files = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
     records = ResultStore(tmp_path / "runs" / "r").records()
@@ -68,7 +67,7 @@ def test_robust_cells_score_the_same_model_on_corrupted_test_faces(tmp_path, cap
         == cache_files  # corrupted faces' features never reach the cache
 
 
-def test_unknown_corruption_stops_before_any_work(tmp_path, capsys):
+def test_unknown_corruption_stops_before_any_work(tmp_path, capsys, run_args):
     assert main(run_args(tmp_path, "--methods", "svm", "--corruptions", "fog")) == 2
     assert "unknown corruption 'fog'" in capsys.readouterr().err
     assert not (tmp_path / "runs" / "r").exists()

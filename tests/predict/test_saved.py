@@ -11,11 +11,10 @@ from ferbench import ModelFileError, load_model
 from ferbench.cli import main
 from ferbench.data.described import create_dataset
 from ferbench.results.store import ResultStore
-from tests.run.test_run import run_args
 
 
 @pytest.fixture(scope="module")
-def kept_run(tmp_path_factory):
+def kept_run(tmp_path_factory, run_args):
     """One run of svm and a plugin without save(), with models kept (the default)."""
     tmp_path = tmp_path_factory.mktemp("kept")
     assert main(run_args(tmp_path, "--methods", "svm,nearest-mean")) == 0
@@ -122,7 +121,7 @@ def test_a_file_with_untrusted_types_is_refused_even_with_a_matching_checksum(mo
         load_model(model_copy)
 
 
-def test_no_save_models_keeps_nothing(tmp_path):
+def test_no_save_models_keeps_nothing(tmp_path, run_args):
     assert main(run_args(tmp_path, "--methods", "svm", "--no-save-models")) == 0
     assert not (tmp_path / "runs" / "r" / "models").exists()
     assert all("model" not in r for r in ResultStore(tmp_path / "runs" / "r").records())

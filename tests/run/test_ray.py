@@ -7,7 +7,6 @@ import pytest
 
 from ferbench.cli import main
 from ferbench.results.store import ResultStore
-from tests.run.test_run import run_args
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +26,7 @@ def model_files(run_dir):
                   if p.is_file())
 
 
-def test_ray_gives_the_same_results_and_models_as_local(tmp_path, local_ray, capsys):
+def test_ray_gives_the_same_results_and_models_as_local(tmp_path, local_ray, capsys, run_args):
     extra = ("--methods", "svm,nearest-mean", "--corruptions", "blur:1",
              "--ensembles", "svm+nearest-mean")
     assert main(run_args(tmp_path / "local", *extra)) == 0
@@ -48,7 +47,8 @@ def test_ray_gives_the_same_results_and_models_as_local(tmp_path, local_ray, cap
     assert "0 cell(s) computed, 30 already stored" in capsys.readouterr().err
 
 
-def test_a_dead_worker_fails_its_cells_and_a_rerun_retries_them(tmp_path, local_ray, capsys):
+def test_a_dead_worker_fails_its_cells_and_a_rerun_retries_them(tmp_path, local_ray, capsys,
+                                                                run_args):
     args = run_args(tmp_path, "--methods", "die,nearest-mean", "--executor", "ray")
     assert main(args) == 1
     records = cells(tmp_path / "runs/r")
@@ -61,7 +61,7 @@ def test_a_dead_worker_fails_its_cells_and_a_rerun_retries_them(tmp_path, local_
     assert "0 cell(s) computed, 6 already stored, 6 failed" in capsys.readouterr().err
 
 
-def test_without_ray_the_executor_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+def test_without_ray_the_executor_says_how_to_install_it(tmp_path, capsys, monkeypatch, run_args):
     monkeypatch.setitem(sys.modules, "ray", None)
     assert main(run_args(tmp_path, "--methods", "svm", "--executor", "ray")) == 2
     assert "pip install 'ferbench[ray]'" in capsys.readouterr().err

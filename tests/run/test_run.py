@@ -14,20 +14,10 @@ import pytest
 import ferbench
 from ferbench.cli import main
 from ferbench.results.store import ResultStore
-from tests.conftest import TEST_PLUGINS
 
 
-def run_args(tmp_path, *extra):
-    return ["run", "--plugins", str(TEST_PLUGINS), "--datasets", "toy-a,toy-b",
-            "--out", str(tmp_path / "runs" / "r"), "--reports", str(tmp_path / "reports"),
-            "--cache-dir", str(tmp_path / "cache"), *extra]
-
-
-def stored(tmp_path):
-    return ResultStore(tmp_path / "runs" / "r").records()
-
-
-def test_run_writes_within_and_cross_rows_including_a_user_plugin(tmp_path, capsys):
+def test_run_writes_within_and_cross_rows_including_a_user_plugin(tmp_path, capsys, run_args,
+                                                                  stored):
     assert main(run_args(tmp_path, "--methods", "svm,nearest-mean")) == 0
     pages = tmp_path / "reports" / "r"
     report = (pages / "README.md").read_text()
@@ -50,7 +40,7 @@ def test_run_writes_within_and_cross_rows_including_a_user_plugin(tmp_path, caps
     assert (tmp_path / "reports" / "r" / "results.csv").read_text().count("\n") == len(records) + 1
 
 
-def test_rerun_computes_nothing_again(tmp_path, capsys):
+def test_rerun_computes_nothing_again(tmp_path, capsys, run_args, stored):
     assert main(run_args(tmp_path, "--methods", "nearest-mean")) == 0
     first = {r["cell"]: r["finished"] for r in stored(tmp_path)}
     capsys.readouterr()
@@ -59,7 +49,7 @@ def test_rerun_computes_nothing_again(tmp_path, capsys):
     assert {r["cell"]: r["finished"] for r in stored(tmp_path)} == first
 
 
-def test_failing_plugin_is_recorded_and_the_rest_completes(tmp_path, capsys):
+def test_failing_plugin_is_recorded_and_the_rest_completes(tmp_path, capsys, run_args, stored):
     assert main(run_args(tmp_path, "--methods", "explode,nearest-mean")) == 1
     records = stored(tmp_path)
     failed = [r for r in records if r["status"] == "failed"]
@@ -72,7 +62,7 @@ def test_failing_plugin_is_recorded_and_the_rest_completes(tmp_path, capsys):
     assert "| explode" in report and "failed" in report
 
 
-def test_load_results_gives_every_cell_as_a_dataframe(tmp_path, capsys):
+def test_load_results_gives_every_cell_as_a_dataframe(tmp_path, capsys, run_args, stored):
     assert main(run_args(tmp_path, "--methods", "explode,nearest-mean")) == 1
     cells = ferbench.load_results(tmp_path / "runs" / "r")
     assert len(cells) == len(stored(tmp_path)) == 12
@@ -86,13 +76,13 @@ def test_load_results_gives_every_cell_as_a_dataframe(tmp_path, capsys):
         ferbench.load_results(tmp_path / "nowhere")
 
 
-def test_second_run_on_the_same_directory_is_refused(tmp_path, capsys):
+def test_second_run_on_the_same_directory_is_refused(tmp_path, capsys, run_args):
     with ResultStore(tmp_path / "runs" / "r").locked():
         assert main(run_args(tmp_path, "--methods", "nearest-mean")) == 2
     assert "is in use by another ferbench run" in capsys.readouterr().err
 
 
-def test_unknown_method_suggests_and_bad_setting_is_explained(tmp_path, capsys):
+def test_unknown_method_suggests_and_bad_setting_is_explained(tmp_path, capsys, run_args):
     assert main(run_args(tmp_path, "--methods", "nearest-men")) == 2
     assert "did you mean 'nearest-mean'" in capsys.readouterr().err
     assert main(run_args(tmp_path, "--methods", "svm", "--set", "svm=3")) == 2
@@ -102,26 +92,28 @@ def test_unknown_method_suggests_and_bad_setting_is_explained(tmp_path, capsys):
     assert not (tmp_path / "runs" / "r" / "results").exists()
 
 
-def within_knn(tmp_path, k):
+def within_knn(run_args, tmp_path, k):
     return run_args(tmp_path, "--methods", "knn", "--datasets", "toy-a", "--protocol", "within",
                     "--set", f"knn.k={k}")
 
 
-def test_new_parameters_supersede_the_stored_cells_and_the_old_ones_come_back(tmp_path, capsys):
-    assert main(within_knn(tmp_path, 3)) == 0
-    assert main(within_knn(tmp_path, 5)) == 0
+def test_new_parameters_supersede_the_stored_cells_and_the_old_ones_come_back(tmp_path, capsys,
+                                                                              stored, run_args):
+    assert main(within_knn(run_args, tmp_path, 3)) == 0
+    assert main(within_knn(run_args, tmp_path, 5)) == 0
     assert [r["params"]["k"] for r in stored(tmp_path)] == [5]
     superseded = ResultStore(tmp_path / "runs" / "r").superseded_dir
     assert [json.loads(p.read_text())["params"]["k"] for p in superseded.glob("*.json")] == [3]
     report = (tmp_path / "reports" / "r" / "README.md").read_text()
     assert "| knn" in report and "parameter sets" not in report
     capsys.readouterr()
-    assert main(within_knn(tmp_path, 3)) == 0
+    assert main(within_knn(run_args, tmp_path, 3)) == 0
     assert "0 cell(s) computed, 1 already stored" in capsys.readouterr().err
     assert [r["params"]["k"] for r in stored(tmp_path)] == [3]
 
 
-def test_a_changed_method_default_recomputes_its_cells(tmp_path, capsys, monkeypatch):
+def test_a_changed_method_default_recomputes_its_cells(tmp_path, capsys, monkeypatch, run_args,
+                                                       stored):
     from ferbench import create_method
 
     knn_init = type(create_method("knn")).__init__
@@ -141,7 +133,8 @@ def test_a_changed_method_default_recomputes_its_cells(tmp_path, capsys, monkeyp
     assert [p.stem for p in superseded.glob("*.json")] == [before["cell"]]
 
 
-def test_a_raised_method_revision_recomputes_its_cells(tmp_path, capsys, monkeypatch):
+def test_a_raised_method_revision_recomputes_its_cells(tmp_path, capsys, monkeypatch, run_args,
+                                                       stored):
     from ferbench.core.registry import METHODS
 
     within_a = ["--methods", "knn", "--datasets", "toy-a", "--protocol", "within"]
@@ -160,9 +153,9 @@ def test_a_raised_method_revision_recomputes_its_cells(tmp_path, capsys, monkeyp
     assert [p.stem for p in superseded.glob("*.json")] == [before["cell"]]
 
 
-def test_a_row_pooling_two_parameter_sets_is_marked(tmp_path):
-    assert main(within_knn(tmp_path / "one", 3)) == 0
-    assert main(within_knn(tmp_path / "two", 5)) == 0
+def test_a_row_pooling_two_parameter_sets_is_marked(tmp_path, run_args):
+    assert main(within_knn(run_args, tmp_path / "one", 3)) == 0
+    assert main(within_knn(run_args, tmp_path / "two", 5)) == 0
     merged = tmp_path / "merged"
     assert main(["report", str(tmp_path / "one" / "runs" / "r"),
                  str(tmp_path / "two" / "runs" / "r"), "--to", str(merged)]) == 0
@@ -172,7 +165,7 @@ def test_a_row_pooling_two_parameter_sets_is_marked(tmp_path):
     assert "rerun its command to the end" in readme
 
 
-def test_killed_run_resumes_to_the_same_results(tmp_path):
+def test_killed_run_resumes_to_the_same_results(tmp_path, run_args, stored):
     command = [sys.executable, "-m", "ferbench.cli", *run_args(tmp_path, "--methods", "sleepy",
                                                               "--set", "sleepy.delay=0.6")]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, env=dict(os.environ))
@@ -205,7 +198,7 @@ def test_killed_run_resumes_to_the_same_results(tmp_path):
     assert outcome(stored(tmp_path)) == outcome(stored(uninterrupted))
 
 
-def test_missing_real_dataset_fails_fast_naming_root_and_docs(tmp_path, capsys):
+def test_missing_real_dataset_fails_fast_naming_root_and_docs(tmp_path, capsys, run_args):
     code = main(run_args(tmp_path, "--methods", "svm", "--datasets", "toy-a,fer2013",
                          "--data-root", str(tmp_path / "nowhere")))
     assert code == 2
@@ -223,7 +216,7 @@ def test_every_command_has_help(command, capsys):
     assert "usage: ferbench" in capsys.readouterr().out
 
 
-def test_report_regenerates_from_stored_results_alone(tmp_path, capsys):
+def test_report_regenerates_from_stored_results_alone(tmp_path, capsys, run_args):
     assert main(run_args(tmp_path, "--methods", "nearest-mean")) == 0
     readme = tmp_path / "reports" / "r" / "README.md"
     expected = readme.read_text()
@@ -232,7 +225,7 @@ def test_report_regenerates_from_stored_results_alone(tmp_path, capsys):
     assert readme.read_text() == expected
 
 
-def test_parallel_jobs_give_the_same_results(tmp_path):
+def test_parallel_jobs_give_the_same_results(tmp_path, run_args, stored):
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     assert main(run_args(serial, "--methods", "svm,nearest-mean")) == 0
     assert main(run_args(parallel, "--methods", "svm,nearest-mean", "--jobs", "2")) == 0
@@ -245,7 +238,7 @@ def test_parallel_jobs_give_the_same_results(tmp_path):
     assert main(run_args(parallel, "--methods", "svm", "--jobs", "0")) == 2
 
 
-def test_report_merges_several_run_directories(tmp_path, capsys):
+def test_report_merges_several_run_directories(tmp_path, capsys, run_args):
     assert main(run_args(tmp_path / "one", "--methods", "nearest-mean")) == 0
     assert main(run_args(tmp_path / "two", "--methods", "knn", "--protocol", "within")) == 0
     merged = tmp_path / "merged"
