@@ -100,6 +100,13 @@ class Method(ABC):
         """Facts about the fitted method worth storing with its results (features, budget…)."""
         return {}
 
+    def identity(self) -> dict[str, Any]:
+        """What this method's results depend on beyond the parameters it was built with:
+        settings it resolves or passes through itself (a training configuration, the device
+        that "auto" picked). It enters every cell key, so a change recomputes the cells.
+        JSON-able; the seed stays out (the key holds it apart)."""
+        return {}
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in sorted(self.params.items()))
         return f"{type(self).__name__}({args})"

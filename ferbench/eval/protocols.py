@@ -9,8 +9,12 @@ A *job* trains one method once; it is then scored on one or more test sets (a *c
   (all of B when B has no official split), for every A ≠ B selected.
 
 So the model that gives A's within row also gives A's cross rows: it is trained once.
-Only classes present in both train and test are scored; :func:`shared_classes` says which
-and the cell records what was excluded.
+
+A cell scores over a label space fixed before any test label is looked at: within, the
+classes its dataset defines; across, the classes both datasets define (each target's
+``classes``). A subject-independent fold that happens to lack a class can therefore still be
+predicted as that class: no score is told which classes its test set holds. The cell
+records the classes it scored and what fell outside them.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ class Target:
     protocol: str
     dataset: str
     faces: FaceSet
+    classes: tuple[int, ...]
+    """The label space the cell scores over: its dataset's classes (within), or those both
+    datasets define (cross); never read from the test faces' own labels."""
     corruption: tuple[str, int] | None = None
 
     @property
@@ -67,9 +74,10 @@ class Job:
         return f"{self.train_dataset}{fold}{share}"
 
 
-def shared_classes(train: FaceSet, test: FaceSet) -> np.ndarray:
-    """Canonical labels present in both sets: the only ones a cell scores."""
-    return np.intersect1d(train.classes, test.classes)
+def dataset_classes(data: Splits) -> tuple[int, ...]:
+    """The classes a dataset defines: every label found in any of its parts."""
+    labels = np.unique(np.concatenate([part.labels for part in data.parts().values()]))
+    return tuple(int(c) for c in labels)
 
 
 def plan_jobs(
@@ -83,14 +91,17 @@ def plan_jobs(
     if unknown:
         raise ValueError(f"unknown protocol(s) {sorted(unknown)}; choose from {PROTOCOLS}")
     jobs: list[Job] = []
+    defined = {name: dataset_classes(data) for name, data in splits.items()}
     for name, data in splits.items():
         others = [
-            Target("cross", other, splits[other].as_target())
+            Target("cross", other, splits[other].as_target(),
+                   tuple(sorted(set(defined[name]) & set(defined[other]))))
             for other in splits
             if other != name and "cross" in protocols
         ]
         if data.test is not None:
-            within = [Target("within", name, data.test)] if "within" in protocols else []
+            within = ([Target("within", name, data.test, defined[name])]
+                      if "within" in protocols else [])
             if within or others:
                 jobs.append(Job(name, None, data.train, data.val, within + others))
             continue
@@ -101,7 +112,8 @@ def plan_jobs(
             ):
                 test = data.train.subset(test_idx, split=f"fold{fold}-test")
                 train = data.train.subset(train_idx, split=f"fold{fold}-train")
-                jobs.append(Job(name, fold, train, data.val, [Target("within", name, test)]))
+                jobs.append(Job(name, fold, train, data.val,
+                                [Target("within", name, test, defined[name])]))
         if others:
             jobs.append(Job(name, None, data.train, data.val, others))
     return jobs
@@ -146,6 +158,6 @@ def learning_curve_jobs(jobs: list[Job], fractions: list[float], seed: int) -> l
         for fraction in fractions if within else []:
             index = nested_subset(job.train, fraction, seed)
             train = job.train.subset(index, split=f"{job.train.split}-{fraction:g}")
-            targets = [Target(CURVE, t.dataset, t.faces) for t in within]
+            targets = [Target(CURVE, t.dataset, t.faces, t.classes) for t in within]
             extra.append(Job(job.train_dataset, job.fold, train, job.val, targets, fraction))
     return extra

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from torch import nn
 from ferbench.core.faceset import FaceSet
 from ferbench.core.method import InputSpec, Method
 from ferbench.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
-from ferbench.nets.config import TrainConfig, check_int, resolve_device
+from ferbench.nets.config import TrainConfig, check_int, resolve_device, resolve_precision
 from ferbench.nets.loop import TrainReport
 from ferbench.nets.trainer import Trainer, seeded
 
@@ -93,6 +94,16 @@ class NetMethod(Method):
         self.model: nn.Module | None = None
         self.trainer: Trainer | None = None
         self.report: TrainReport | None = None
+
+    def identity(self) -> dict[str, Any]:
+        """Every training setting, pass-through ones included, with the device and precision
+        that "auto" resolves to on this machine; not the seed, nor progress output."""
+        device = resolve_device(self.config.device)
+        settings = {f.name: getattr(self.config, f.name) for f in fields(self.config)
+                    if f.name not in ("seed", "verbose")}
+        settings.update(device=str(device),
+                        precision=str(resolve_precision(self.config.precision, device)))
+        return {"train": settings, "normalization": self.normalization}
 
     def fit(self, train: FaceSet, val: FaceSet | None = None) -> NetMethod:
         train = self._view(train)

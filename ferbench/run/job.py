@@ -67,8 +67,10 @@ class Inputs:
 
 def restrict_scores(proba: np.ndarray, train_classes: np.ndarray, classes: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Predictions and row-normalised scores over ``classes``, the trained classes that the
-    test set also has (a cross-database cell never predicts a class its test set lacks)."""
+    """Predictions and row-normalised scores over ``classes``: the trained classes inside the
+    cell's label space (a cross-database cell never predicts a class its target dataset does
+    not define; a within cell may predict every class of its dataset, whichever its test
+    faces hold)."""
     scores = proba[:, np.searchsorted(train_classes, classes)]
     totals = scores.sum(axis=1, keepdims=True)
     scores = np.divide(scores, totals, out=np.full_like(scores, 1 / len(classes)),
@@ -169,7 +171,7 @@ def _gallery(method: Method, test: FaceSet, record: dict[str, Any], cid: str, it
 def _score(method: Method, target: Target, base: dict[str, Any], context: JobContext,
            inputs: Inputs) -> tuple[dict[str, Any], FaceSet]:
     train_classes = np.asarray(method.classes_)
-    classes = np.intersect1d(train_classes, target.faces.classes)
+    classes = np.intersect1d(train_classes, np.asarray(target.classes, dtype=np.int64))
     scored = np.isin(target.faces.labels, classes)
     if target.corruption is None:
         test = inputs.prepare(target.faces, method.input_spec).subset(scored)

@@ -22,7 +22,14 @@ from ferbench.core.method import InputSpec
 from ferbench.core.registry import DATASETS, METHODS, load_plugins
 from ferbench.eval.protocols import ROBUST, Job, Target, learning_curve_jobs, plan_jobs
 from ferbench.run.config import Progress, RunConfig
-from ferbench.run.keys import accepts, cell_id, job_key, params_key
+from ferbench.run.keys import (
+    accepts,
+    cell_id,
+    job_key,
+    method_identity,
+    params_key,
+    resolved_identity,
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -40,6 +47,8 @@ class MethodSetup:
     params: Mapping[int, Mapping[str, Any]]
     input_spec: InputSpec
     family: str
+    resolved: Mapping[str, Any]
+    """What the built method adds to its parameters in a cell key (keys.resolved_identity)."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +146,9 @@ def _set_up(config: RunConfig, budget: str, name: str) -> MethodSetup:
     params = {seed: _frozen(_method_params(config, budget, name, seed))
               for seed in config.seeds}
     method = METHODS.create(name, **params[config.seeds[0]])
-    return MethodSetup(_frozen(params), method.input_spec, method.family)
+    entry_budget = budget if METHODS.get(name).budgets else None
+    return MethodSetup(_frozen(params), method.input_spec, method.family,
+                       _frozen(resolved_identity(method, entry_budget)))
 
 
 def settle(config: RunConfig) -> Settings:
@@ -171,7 +182,7 @@ def load(settings: Settings, progress: Progress) -> Data:
 
 def targets(job: Job, corruptions: tuple[tuple[str, int], ...]) -> list[Target]:
     """The job's test sets, then each within test set under every ``--corruptions``."""
-    robust = [Target(ROBUST, t.dataset, t.faces, corruption)
+    robust = [Target(ROBUST, t.dataset, t.faces, t.classes, corruption)
               for t in job.targets if t.protocol == "within"
               for corruption in corruptions]
     return [*job.targets, *robust]
@@ -184,13 +195,15 @@ def _jobs(config: RunConfig, data: Data, seed: int) -> list[Job]:
 
 def _item(settings: Settings, number: int, total: int, method: str, job: Job,
           seed: int) -> WorkItem:
-    params = settings.methods[method].params[seed]
-    key = job_key(method, dict(params), job, seed)
+    setup = settings.methods[method]
+    params = setup.params[seed]
+    identity = method_identity(method, params, setup.resolved)
+    key = job_key(method, identity, job, seed)
     entry = METHODS.get(method)
     cells = {cell_id(method, key, t, seed): t
              for t in targets(job, settings.config.corruptions)}
     return WorkItem(number, total, method, job, seed, params, key,
-                    params_key(method, dict(params)), entry.revision,
+                    params_key(method, identity), entry.revision,
                     settings.budget if entry.budgets else None, _frozen(cells))
 
 

@@ -33,7 +33,7 @@ INSTALL_HINT = ("--executor ray needs Ray: pip install 'ferbench[ray]' "
                 "(or pip install 'ray>=2.9')")
 ADDRESS_ENV = "RAY_ADDRESS"
 
-_TargetShape = tuple[str, str, str, tuple[str, int] | None]
+_TargetShape = tuple[str, str, str, tuple[int, ...], tuple[str, int] | None]
 
 
 def _ray() -> Any:
@@ -50,12 +50,13 @@ def require_ray() -> None:
 
 
 def _shape(target: Target) -> _TargetShape:
-    return target.protocol, target.dataset, target.faces.fingerprint, target.corruption
+    return (target.protocol, target.dataset, target.faces.fingerprint, target.classes,
+            target.corruption)
 
 
 def _target(shape: _TargetShape, faces: Mapping[str, FaceSet]) -> Target:
-    protocol, dataset, print_, corruption = shape
-    return Target(protocol, dataset, faces[print_], corruption)
+    protocol, dataset, print_, classes, corruption = shape
+    return Target(protocol, dataset, faces[print_], classes, corruption)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The plan: cell keys unchanged from the code that stored past runs, immutable, and every
-choice resolved once, before any data is read."""
+"""The plan: cell keys pinned (a stored run is reused only under the same keys), immutable,
+and every choice resolved once, before any data is read."""
 
 import dataclasses
 
@@ -32,24 +32,24 @@ def by_label(plan):
     return {(i.method, i.seed, i.job.label): i for i in plan.items}
 
 
-# Computed for these inputs by the code that stored the runs before the restructure
-# (ferbench/runner.py: Runner.cells, Runner.params_key and the ensemble's cell_id).
+# Key format 2 (ferbench/run/keys.py), computed for these inputs when it was introduced:
+# a key that changes here recomputes every stored run, so change them only with KEY_FORMAT.
 PINNED = [
-    ("knn", 0, "toy-a", "26b75ce4552a", "a820a46082b8",
-     ["knn__within__toy-a__s0__549640481c12", "knn__cross__toy-b__s0__78871c5287e3",
-      "knn__robust__toy-a__blur1__s0__1141885dd8e8"]),
-    ("knn", 1, "toy-b", "3d10cb6543de", "a820a46082b8",
-     ["knn__cross__toy-a__s1__76048ce7d907"]),
-    ("nearest-mean", 0, "toy-a (0.5 of train)", "086741fff49c", "92e3d5e29576",
-     ["nearest-mean__curve__toy-a__s0__d0a75ec1a7ff"]),
-    ("sleepy", 1, "toy-b fold 2", "4b0ff98080b1", "c5152e357190",
-     ["sleepy__within__toy-b__s1__a3383df56a11", "sleepy__robust__toy-b__blur1__s1__9efd15669ad2"]),
+    ("knn", 0, "toy-a", "c3fd2564de03", "1057cdd516cd",
+     ["knn__within__toy-a__s0__741045211b0b", "knn__cross__toy-b__s0__f2cf5a0f4971",
+      "knn__robust__toy-a__blur1__s0__99ffe6a795f2"]),
+    ("knn", 1, "toy-b", "c8864e3c821a", "1057cdd516cd",
+     ["knn__cross__toy-a__s1__21ea101e9acf"]),
+    ("nearest-mean", 0, "toy-a (0.5 of train)", "4a32201f1115", "2b1b504fa37d",
+     ["nearest-mean__curve__toy-a__s0__d6b0b3ca2ad9"]),
+    ("sleepy", 1, "toy-b fold 2", "8417b302eabb", "ab9f3211160c",
+     ["sleepy__within__toy-b__s1__62a7e587efb3", "sleepy__robust__toy-b__blur1__s1__0fff2778bbfe"]),
 ]
-PINNED_ENSEMBLE = ["knn+nearest-mean__within__toy-b__s1__d0978b4780ab",
-                   "knn+nearest-mean__robust__toy-b__blur1__s1__65b2c56e7bf2"]
+PINNED_ENSEMBLE = ["knn+nearest-mean__within__toy-b__s1__24f4176ad706",
+                   "knn+nearest-mean__robust__toy-b__blur1__s1__e0b4788c6160"]
 
 
-def test_cell_keys_are_those_stored_runs_were_computed_with(tmp_path, toy_plugins):
+def test_cell_keys_are_pinned(tmp_path, toy_plugins):
     plan = toy_plan(toy_config(tmp_path, ensembles=(("knn", "nearest-mean"),)))
     items = by_label(plan)
     assert len(plan.items) == 3 * 2 * 9  # methods × seeds × jobs
@@ -65,14 +65,14 @@ def test_cell_keys_are_those_stored_runs_were_computed_with(tmp_path, toy_plugin
     assert "knn has no stored result" in ensemble_cells[PINNED_ENSEMBLE[0]]["error"]
 
 
-def test_a_raised_revision_enters_the_keys_as_before(tmp_path, toy_plugins, monkeypatch):
+def test_a_raised_revision_enters_the_keys(tmp_path, toy_plugins, monkeypatch):
     monkeypatch.setitem(METHODS._entries, "knn", dataclasses.replace(METHODS.get("knn"),
                                                                       revision=2))
     config = toy_config(tmp_path, methods=["knn"], datasets=["toy-a"], seeds=(0,),
                         corruptions=(), train_fractions=())
     [item] = toy_plan(config).items
     assert (item.job_key, item.params_key, list(item.cells), item.revision) == (
-        "f1e24541cf2b", "a87fa84ade9d", ["knn__within__toy-a__s0__9e7e5598539a"], 2)
+        "737d2ee18f35", "c01a6237ef1d", ["knn__within__toy-a__s0__b4b523bd443c"], 2)
 
 
 def test_the_plan_cannot_be_changed(tmp_path, toy_plugins):
