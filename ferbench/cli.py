@@ -230,8 +230,10 @@ def command_run(args: argparse.Namespace) -> int:
     )
     summary = run(config)
     readme = write_report([args.out], args.reports / args.out.resolve().name)
+    incomplete = (f", {summary.incomplete} incomplete (a time cap stopped training; rerun "
+                  f"to compute them)" if summary.incomplete else "")
     print(f"{summary.computed} cell(s) computed, {summary.skipped} already stored, "
-          f"{summary.failed} failed; report: {readme}", file=sys.stderr)
+          f"{summary.failed} failed{incomplete}; report: {readme}", file=sys.stderr)
     return EXIT_CELLS_FAILED if summary.failed else 0
 
 

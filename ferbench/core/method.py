@@ -50,6 +50,11 @@ class InputSpec:
     features: tuple[FeatureSpec, ...] = field(default_factory=tuple)
 
 
+STOPPED_BY_TIME = "time_budget"
+"""What ``describe()["stopped_by"]`` says when a time cap ended training before its schedule:
+such a fit is no finished result, and its cells are stored as ``incomplete``."""
+
+
 class Method(ABC):
     """Base class of every method. Subclasses implement ``fit`` and ``predict_proba``.
 

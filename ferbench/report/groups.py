@@ -36,7 +36,13 @@ class Group:
 
     @property
     def failed(self) -> list[Record]:
-        return [r for r in self.records if r["status"] != "ok"]
+        return [r for r in self.records if r["status"] == "failed"]
+
+    @property
+    def incomplete(self) -> list[Record]:
+        """Cells whose training a time cap stopped before its schedule ended: stored, listed,
+        never ranked, and recomputed by the next run."""
+        return [r for r in self.records if r["status"] == "incomplete"]
 
     def seeds(self) -> list[int]:
         return sorted({r["seed"] for r in self.ok})

@@ -51,11 +51,11 @@ def mixed_legend(data: ReportData) -> str:
             "one set remains.")
 
 
-def failures(data: ReportData) -> list[str]:
-    """One bullet per failed cell, with its error, sorted."""
+def failures(data: ReportData, status: str = "failed") -> list[str]:
+    """One bullet per cell of ``status`` ("failed" or "incomplete"), with why, sorted."""
     lines = []
     for group in data.groups.values():
-        for record in group.failed:
+        for record in group.failed if status == "failed" else group.incomplete:
             fold = f" fold {record['fold']}" if record.get("fold") is not None else ""
             lines.append(
                 f"- **{group.method}** {group.protocol} {group.train} → "
@@ -150,6 +150,12 @@ def render(data: ReportData, pages: dict[str, str]) -> str:
         out += ["## Failed cells", "",
                 "These cells raised; the rest of the run completed. Re-running the same "
                 "command retries them.", "", *failed, ""]
+    incomplete = failures(data, "incomplete")
+    if incomplete:
+        out += ["## Incomplete cells", "",
+                "A time cap stopped these fits before their schedule ended, so they are not "
+                "finished results: they are left out of every ranking and test above, and the "
+                "same command computes them again.", "", *incomplete, ""]
     if data.within_datasets:
         out += ["## Timing", "", "Mean wall time per fit and per prediction of the test set.",
                 "", timing_table(data), ""]

@@ -10,13 +10,14 @@ from ferbench.report.groups import Group
 
 
 def score_cell(group: Group | None, metric: str, with_std: bool, with_ci: bool = True) -> str:
-    """"0.812 ± 0.010 [0.700, 0.900]": mean (± std across seeds) [95 % interval]; "failed"
-    when every cell of the group failed, "" when there is no group."""
+    """"0.812 ± 0.010 [0.700, 0.900]": mean (± std across seeds) [95 % interval];
+    "incomplete" when no cell finished but a time cap stopped some, "failed" when every cell
+    failed, "" when there is no group."""
     if group is None:
         return ""
     summary = group.summary(metric)
     if summary is None:
-        return "failed"
+        return "incomplete" if group.incomplete else "failed"
     mean, std = summary
     text = f"{mean:.3f} ± {std:.3f}" if with_std else f"{mean:.3f}"
     if with_ci:

@@ -48,12 +48,14 @@ class RunConfig:
 
 @dataclass
 class RunSummary:
-    """Cells computed, skipped (already stored) and failed, with each failure's reason."""
+    """Cells computed, skipped (already stored), failed (with each failure's reason) and
+    incomplete (a time cap stopped their training: stored, not ranked, recomputed next run)."""
 
     computed: int = 0
     skipped: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
+    incomplete: int = 0
 
     def merge(self, other: RunSummary) -> None:
         """Add ``other``'s counts and failures to these."""
@@ -61,3 +63,4 @@ class RunSummary:
         self.skipped += other.skipped
         self.failed += other.failed
         self.failures += other.failures
+        self.incomplete += other.incomplete

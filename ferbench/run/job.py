@@ -19,7 +19,7 @@ import numpy as np
 from ferbench import features
 from ferbench.core.faceset import FaceSet
 from ferbench.core.labels import EMOTIONS
-from ferbench.core.method import InputSpec, Method
+from ferbench.core.method import STOPPED_BY_TIME, InputSpec, Method
 from ferbench.core.registry import METHODS
 from ferbench.eval import metrics
 from ferbench.eval.corruptions import corrupt
@@ -101,8 +101,13 @@ def run_job(item: WorkItem, pending: Mapping[str, Target], context: JobContext,
     except Exception as error:
         record_failure(outputs, pending, base, error, f"{prefix}: fit failed", summary)
         return summary
-    base.update(fit_seconds=fit_seconds, method_info=method.describe(),
+    info = method.describe()
+    base.update(fit_seconds=fit_seconds, method_info=info,
                 score_kind=method.score_kind, family=method.family)
+    if info.get("stopped_by") == STOPPED_BY_TIME:
+        base.update(status="incomplete",
+                    error=f"a time cap stopped training after {fit_seconds:.0f} s, before its "
+                          f"schedule ended ({info.get('epochs_run', '?')} epoch(s) run)")
     if context.save_models:
         base.update(_save(method, item, params, outputs))
     scores: list[str] = []
@@ -117,7 +122,10 @@ def run_job(item: WorkItem, pending: Mapping[str, Target], context: JobContext,
         if target.protocol == "within" and can_gradcam(method):
             record.update(_gallery(method, test, record, cid, item, context, outputs))
         outputs.put({**record, "cell": cid})
-        summary.computed += 1
+        if record["status"] == "ok":
+            summary.computed += 1
+        else:
+            summary.incomplete += 1
         if target.corruption is None:
             scores.append(f"{target.dataset} {record['metrics']['accuracy']:.3f}")
         else:
@@ -190,8 +198,8 @@ def _score(method: Method, target: Target, base: dict[str, Any], context: JobCon
     y_pred, scored_proba = restrict_scores(proba, train_classes, classes)
     dropped = target.faces.class_counts()
     record = {
-        **base,
         "status": "ok",
+        **base,
         **target_fields(target),
         "n_test": len(test),
         "classes": [EMOTIONS[c] for c in classes],

@@ -329,10 +329,10 @@ TRAINED_BY_DEFAULT = {"device": "auto", "seed": 0}
     ("name", "params", "recorded"),
     [
         ("cnn", {}, {"width": 12, "blocks": 3, "input_size": 48, "color": "gray", "epochs": 6,
-                     "batch_size": 32, "lr": 2e-3, "augment": "flip", "max_minutes": 0.5}),
+                     "batch_size": 32, "lr": 2e-3, "augment": "flip", "max_minutes": 5.0}),
         ("seresnet", {"depth": [1, 1]},
          {"depth": (1, 1), "width": 8, "input_size": 48, "color": "gray", "epochs": 6,
-          "batch_size": 32, "lr": 2e-3, "augment": "flip", "max_minutes": 0.75}),
+          "batch_size": 32, "lr": 2e-3, "augment": "flip", "max_minutes": 5.0}),
         ("vgg19", {}, {"pretrained": None, "weights": None, "input_size": 48, "color": "rgb",
                        "epochs": 40, "max_minutes": None}),
         ("resnet50", {"pretrained": None, "freeze": "head"},

@@ -1,5 +1,5 @@
 """Methods that misbehave on purpose: one fails in fit, one kills its own process (a lost
-Ray worker), one is slow (for kill/resume tests)."""
+Ray worker), one is slow (for kill/resume tests), one is stopped by a time cap."""
 
 import os
 import time
@@ -47,3 +47,13 @@ class Sleepy(Method):
 
     def predict_proba(self, faces: FaceSet) -> np.ndarray:
         return np.tile(self.prior_, (len(faces), 1))
+
+
+@register_method("capped", summary="a fit a time cap stopped early (tests incomplete cells)",
+                 in_default_run=False)
+class Capped(Sleepy):
+    def __init__(self, delay: float = 0.0):
+        super().__init__(delay=delay)
+
+    def describe(self) -> dict:
+        return {"stopped_by": "time_budget", "epochs_run": 1}

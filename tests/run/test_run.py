@@ -263,3 +263,24 @@ def test_bad_method_parameter_stops_before_any_data_is_read(tmp_path, capsys, se
     assert "Its parameters (defaults): C=10.0" in error and "features='hog+landmarks'" in error
     assert "not found under data root" not in error
     assert not (tmp_path / "r").exists()
+
+
+def test_a_fit_stopped_by_a_time_cap_is_incomplete_unranked_and_recomputed(tmp_path, capsys,
+                                                                           run_args, stored):
+    args = run_args(tmp_path, "--methods", "capped,nearest-mean", "--datasets", "toy-a",
+                    "--protocol", "within")
+    assert main(args) == 0
+    assert "1 incomplete (a time cap stopped training" in capsys.readouterr().err
+    status = {r["method"]: r["status"] for r in stored(tmp_path)}
+    assert status == {"capped": "incomplete", "nearest-mean": "ok"}
+    report = (tmp_path / "reports" / "r" / "README.md").read_text()
+    leaderboard = report.split("## Within-dataset leaderboard")[1].split("##")[0]
+    capped_row = next(line for line in leaderboard.splitlines() if line.startswith("| capped"))
+    assert "incomplete" in capped_row and not any(c.isdigit() for c in capped_row)
+    assert "Significance tests" not in report or "capped" not in report.split(
+        "Significance tests")[1].split("\n")[0]
+    incomplete = report.split("## Incomplete cells")[1].split("##")[0]
+    assert "**capped** within toy-a → toy-a (seed 0): `a time cap stopped training" in incomplete
+    assert main(args) == 0
+    assert "0 cell(s) computed, 1 already stored, 0 failed, 1 incomplete" \
+        in capsys.readouterr().err
