@@ -32,6 +32,7 @@ with it clearly more often than chance (:func:`pairing_check`); otherwise loadin
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,7 @@ from ferbench.data import (
     load_cached,
     outside_message,
     read_fer2013_csv,
+    read_utf8,
     to_splits,
 )
 
@@ -84,6 +86,8 @@ order inside them lost) agrees with the FER+ majority on 0.173–0.181 of the de
 each split, against a chance level of 0.17–0.18 and 0.158–0.176 for random shuffles; on the
 original pairing the two label sets are the same faces labelled twice, and FER+ was made to
 correct a minority of FER2013's labels."""
+MAX_VOTES = np.iinfo(np.int64).max
+"""Vote counts are held as int64; a larger count is a malformed row, not an overflow."""
 PAIRING_MIN_ROWS = 50
 """Below this many comparable rows the check cannot tell a pairing from chance; skipped."""
 
@@ -156,7 +160,7 @@ class VoteTable:
 
 def read_votes(path: Path, problems: Problems) -> VoteTable:
     """Parse fer2013new.csv; malformed rows are recorded in ``problems`` and marked invalid."""
-    lines = path.read_text(encoding="utf-8-sig").rstrip("\r\n").splitlines()
+    lines = read_utf8(path).rstrip("\r\n").splitlines()
     rows = list(csv.reader(lines))
     header = tuple(name.strip() for name in (rows[0] if rows else []))
     if header != HEADER:
@@ -179,9 +183,17 @@ def _row_problem(row: list[str]) -> str | None:
         return f"expected {len(HEADER)} columns, found {len(row)}"
     if row[0].strip() not in USAGE_PARTS:
         return f"Usage {row[0]!r} is not one of {', '.join(USAGE_PARTS)}"
-    counts = [v.strip() for v in row[2:]]
-    bad = next((v for v in counts if not v.isdigit()), None)
-    return f"vote count {bad!r} is not a non-negative integer" if bad is not None else None
+    return _vote_count_problem(row[2:])
+
+
+def _vote_count_problem(cells: list[str]) -> str | None:
+    """Why a row's vote counts cannot be read, or None; they must fit the int64 vote table."""
+    counts = [v.strip() for v in cells]
+    bad = next((v for v in counts if not v.isdecimal()), None)
+    if bad is not None:
+        return f"vote count {bad!r} is not a non-negative integer"
+    huge = next((v for v in counts if len(v.lstrip("0")) > 19 or int(v) > MAX_VOTES), None)
+    return f"vote count {huge!r} is too large" if huge is not None else None
 
 
 def vote_labels(votes: np.ndarray, vote: str) -> tuple[np.ndarray, np.ndarray]:
@@ -280,19 +292,18 @@ def read_label_rows(labels: Path, problems: Problems) -> list[tuple[int, str, li
     """``(line, image name, 10 vote counts)`` of a header-less FER+ ``label.csv``; a
     malformed row is a problem naming its line."""
     rows = []
-    with open(labels, encoding="utf-8-sig", newline="") as handle:
-        for line, row in enumerate(csv.reader(handle), start=1):
-            where = f"{labels} line {line}"
-            if len(row) != 2 + len(VOTE_COLUMNS):
-                problems.add(where, f"expected {2 + len(VOTE_COLUMNS)} columns (image name, "
-                                    f"face box, {', '.join(VOTE_COLUMNS)}), found {len(row)}")
-                continue
-            counts = [v.strip() for v in row[2:]]
-            bad = next((v for v in counts if not v.isdigit()), None)
-            if bad is not None:
-                problems.add(where, f"vote count {bad!r} is not a non-negative integer")
-                continue
-            rows.append((line, row[0].strip(), [int(v) for v in counts]))
+    text = io.StringIO(read_utf8(labels), newline="")
+    for line, row in enumerate(csv.reader(text), start=1):
+        where = f"{labels} line {line}"
+        if len(row) != 2 + len(VOTE_COLUMNS):
+            problems.add(where, f"expected {2 + len(VOTE_COLUMNS)} columns (image name, "
+                                f"face box, {', '.join(VOTE_COLUMNS)}), found {len(row)}")
+            continue
+        problem = _vote_count_problem(row[2:])
+        if problem:
+            problems.add(where, problem)
+            continue
+        rows.append((line, row[0].strip(), [int(v.strip()) for v in row[2:]]))
     return rows
 
 

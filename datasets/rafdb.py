@@ -21,7 +21,13 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from ferbench import DataContext, DatasetNotFound, LabelMap, Splits, register_dataset
+from ferbench import (
+    DataContext,
+    DatasetNotFound,
+    LabelMap,
+    Splits,
+    register_dataset,
+)
 from ferbench.data import (
     Problems,
     SampleList,
@@ -32,6 +38,7 @@ from ferbench.data import (
     image_key,
     list_files,
     outside_message,
+    read_utf8,
     unknown_code,
 )
 
@@ -91,7 +98,7 @@ def decode_partition(folder: Path, variant: str, dataset: str) -> Samples:
     """The images listed in ``EmoLabel/list_patition_label.txt``, aligned or original."""
     samples = SampleList(dataset, SHAPE)
     problems, listing, seen = samples.problems, folder / PARTITION, set()
-    for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_utf8(listing).splitlines(), start=1):
         fields, where = line.split(), f"{listing} line {number}"
         if not fields:
             continue
@@ -106,7 +113,7 @@ def decode_partition(folder: Path, variant: str, dataset: str) -> Samples:
             problems.add(where, outside_message(name, folder / "Image"))
         elif name in seen:
             problems.add(where, f"image {name!r} is listed twice")
-        elif not code.isdigit() or int(code) not in CODES.codes:
+        elif _code(code) not in CODES.codes:
             problems.add(where, unknown_code(CODES.codes, code))
         else:
             seen.add(name)
@@ -150,7 +157,7 @@ def decode_kaggle(folder: Path, dataset: str) -> Samples:
 
 def _kaggle_rows(listing: Path, problems: Problems) -> list[tuple[str, str, str]]:
     """``(image name, label code, where)`` of each well-formed row of a Kaggle labels CSV."""
-    rows = list(csv.reader(listing.read_text(encoding="utf-8-sig").splitlines()))
+    rows = list(csv.reader(read_utf8(listing).splitlines()))
     header = [cell.strip() for cell in rows[0]] if rows else []
     if header != ["image", "label"]:
         problems.add(f"{listing} line 1", f"expected the header 'image,label', found "
@@ -168,3 +175,10 @@ def _kaggle_rows(listing: Path, problems: Problems) -> list[tuple[str, str, str]
         else:
             good.append((row[0].strip(), row[1].strip(), where))
     return good
+
+
+def _code(text: str) -> int | None:
+    """The integer a label code spells, or None; a number of more digits than any code has
+    is None too, so that a long string never reaches ``int``'s digit limit."""
+    digits = text.lstrip("0") or "0"
+    return int(digits) if text.isdecimal() and len(digits) <= 9 else None

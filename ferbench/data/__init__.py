@@ -20,7 +20,7 @@ from ferbench.data.images import (
     outside_message,
     read_image,
 )
-from ferbench.data.layout import describe, exists, find_layout
+from ferbench.data.layout import describe, exists, find_layout, read_utf8
 from ferbench.data.problems import Problems, unknown_code
 from ferbench.data.published import (
     BoxedFacesDataset,
@@ -62,6 +62,7 @@ __all__ = [
     "outside_message",
     "read_fer2013_csv",
     "read_image",
+    "read_utf8",
     "resolve_detector",
     "source_fingerprint",
     "stratified_holdout",

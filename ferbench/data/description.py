@@ -81,6 +81,11 @@ def _string(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def _path(value: object) -> str | None:
+    text = _string(value)
+    return text if text and "\x00" not in text else None
+
+
 def _fraction(value: object) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1:
         return float(value)
@@ -104,8 +109,8 @@ def _name(value: object) -> str | None:
 
 KEYS: dict[str, tuple[Callable[[object], Any], str]] = {
     "name": (_name, "a name of letters, digits and . _ + - (it names the dataset in reports)"),
-    "images": (_string, "a folder path, relative to the TOML file's folder"),
-    "labels": (_string, "a CSV file path, relative to the TOML file's folder"),
+    "images": (_path, "a folder path, relative to the TOML file's folder"),
+    "labels": (_path, "a CSV file path, relative to the TOML file's folder"),
     "image_column": (_string, "a column name of the labels CSV"),
     "label_column": (_string, "a column name of the labels CSV"),
     "subject_column": (_string, "a column name of the labels CSV"),
@@ -138,12 +143,19 @@ def read_description(path: Path) -> Description:
                 raise DatasetFormatError(
                     f"{file}: key {key!r} needs a labels CSV (the 'labels' key); without it the "
                     f"images lie in class folders, {values['images']}/<label>/")
-    folder = file.parent
-    values["images"] = (folder / Path(values["images"]).expanduser()).resolve()
-    if "labels" in values:
-        values["labels"] = (folder / Path(values["labels"]).expanduser()).resolve()
+    for key in ("images", "labels"):
+        if key in values:
+            values[key] = _resolved(file, key, values[key])
     values["label_map"] = _label_map(file, values.get("label_map", {}))
     return Description(file=file, **values)
+
+
+def _resolved(file: Path, key: str, text: str) -> Path:
+    """The absolute path a path key names, relative to the TOML file's folder."""
+    try:
+        return (file.parent / Path(text).expanduser()).resolve()
+    except RuntimeError as error:  # ~user of an unknown user
+        raise DatasetFormatError(f"{file}: key {key!r} = {text!r}: {error}") from None
 
 
 def _checked(file: Path, key: str, value: object) -> Any:

@@ -51,3 +51,15 @@ def find_layout(dataset: str, ctx: DataContext, layouts: Mapping[str, Sequence[s
                      f"(found {describe(folder, paths)})",
         )
     return name
+
+
+def read_utf8(path: Path) -> str:
+    """The text of a layout's label file, without a byte-order mark; a file that is not UTF-8
+    is a DatasetFormatError naming the file and line, never a bare UnicodeDecodeError."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise DatasetFormatError(f"{path} line {line}: not UTF-8 text ({error.reason} at byte "
+                                 f"{error.start}); save the file as UTF-8") from None

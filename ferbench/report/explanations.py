@@ -22,6 +22,20 @@ def galleries(data: ReportData) -> dict[tuple[str, str], Record]:
     return chosen
 
 
+def gallery_path(record: Record) -> Path:
+    """The gallery file a record names, which must lie inside its run directory: a record is
+    a file anyone may have edited, and a report never copies or points at a file outside it.
+    Raises ValueError naming the record's cell."""
+    run_dir, named = Path(record["run_dir"]), record["gallery"]
+    inside = (isinstance(named, str) and "\x00" not in named and not Path(named).is_absolute()
+              and run_dir.resolve() in (run_dir / named).resolve().parents)
+    if not inside:
+        raise ValueError(f"{run_dir}: the record of cell {record.get('cell')!r} names the "
+                         f"explanation gallery {named!r}, which is not a file inside the run "
+                         f"directory; the record was edited or comes from another run")
+    return run_dir / named
+
+
 def render(data: ReportData, out_dir: Path) -> str | None:
     """The page; None when no record has a gallery. Faces of embedded (synthetic) datasets
     are copied into ``out_dir/img``; faces of real datasets stay in the run directory, never
@@ -35,7 +49,7 @@ def render(data: ReportData, out_dir: Path) -> str | None:
            "wrongly, each titled true → predicted.", ""]
     for (method, dataset), record in sorted(chosen.items()):
         out += [f"## {method} on {dataset}", ""]
-        source = Path(record["run_dir"]) / record["gallery"]
+        source = gallery_path(record)
         if record.get("gallery_public") and source.is_file():
             name = f"img/gallery__{plots.slug(method, dataset)}.png"
             shutil.copyfile(source, out_dir / name)

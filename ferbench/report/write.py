@@ -8,6 +8,7 @@ analysis that has data, their figures under ``img/``, and ``results.csv``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,13 +76,29 @@ def write(data: ReportData, out_dir: Path) -> Path:
     for name, render in PAGES.items():
         text = render(data, out_dir)
         if text is not None:
-            (out_dir / name).write_text(text, encoding="utf-8")
+            _write_text(out_dir / name, text)
             written.add(name)
-    results_csv.write_csv(data, out_dir / CSV)
+    _replace(out_dir / CSV, lambda temporary: results_csv.write_csv(data, temporary))
     readme = out_dir / "README.md"
     pages = {name: title for name, title in TITLES.items() if name in written}
-    readme.write_text(leaderboard.render(data, pages), encoding="utf-8")
+    _write_text(readme, leaderboard.render(data, pages))
     return readme
+
+
+def _write_text(path: Path, text: str) -> None:
+    _replace(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def _replace(path: Path, write_to: Callable[[Path], None]) -> None:
+    """Write ``path`` through ``write_to`` on a temporary file beside it, then rename it over
+    ``path``: a report interrupted mid-write keeps the previous whole file, never half a one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write_to(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
