@@ -92,3 +92,24 @@ def test_the_cli_names_a_corrupt_run_json_and_leaves_it(tmp_path, capsys):
     assert f"{out / 'run.json'} is this run's provenance" in capsys.readouterr().err
     assert (out / "run.json").read_text() == "garbage"
     assert not list(out.glob("results/*.json"))
+
+
+def test_a_full_disk_mid_run_stops_it_naming_the_file_and_a_rerun_computes_only_the_rest(
+        tmp_path, capsys, monkeypatch, run_args, stored):
+    real_put, calls = ResultStore.put, []
+
+    def put(self, record):
+        calls.append(record["cell"])
+        if len(calls) == 2:
+            raise StoreError(f"could not write {record['cell']}.json (the disk is full)")
+        real_put(self, record)
+
+    monkeypatch.setattr(ResultStore, "put", put)
+    args = run_args(tmp_path, "--methods", "nearest-mean", "--protocol", "within")
+    assert main(args) == 2
+    assert "(the disk is full)" in capsys.readouterr().err
+    assert [r["cell"] for r in stored(tmp_path)] == calls[:1]
+    monkeypatch.setattr(ResultStore, "put", real_put)
+    assert main(args) == 0
+    assert "already stored" in capsys.readouterr().err
+    assert calls[0] in {r["cell"] for r in stored(tmp_path)} and len(stored(tmp_path)) > 1
