@@ -55,6 +55,10 @@ class TrainConfig:
     device:          "auto" (cuda, then mps, then cpu), "cpu", "cuda" or "mps".
     precision:       "auto" (bf16 autocast on CUDA where supported, else fp16 with a
                      gradient scaler; fp32 elsewhere), "fp32", "bf16" or "fp16" (CUDA only).
+    threads:         CPU threads torch computes with. Fixed, not the machine's core count:
+                     floating-point sums split over another number of threads round
+                     differently, so a fixed number gives the same network on any machine,
+                     busy or idle (more threads: faster, other numbers, another cell key).
     seed:            initialisation, shuffles, augmentation and dropout.
     verbose:         one progress line per epoch on stderr.
     """
@@ -75,6 +79,7 @@ class TrainConfig:
     tta: bool = False
     device: str = "auto"
     precision: str = "auto"
+    threads: int = 2
     seed: int = 0
     verbose: bool = True
 
@@ -82,6 +87,7 @@ class TrainConfig:
         check_int("epochs", self.epochs, minimum=1)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("seed", self.seed, minimum=0)
+        check_int("threads", self.threads, minimum=1)
         if self.patience is not None:
             check_int("patience", self.patience, minimum=1)
         for name, choices in (

@@ -35,9 +35,10 @@ def seeded(seed: int, device: torch.device | None = None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def kernel_policy(device: torch.device) -> Iterator[None]:
-    """Deterministic kernels on the CPU (they cost nothing there), autotuned cuDNN kernels on
-    CUDA (fixed input shapes make autotuning pay); the caller's settings come back after."""
+def kernel_policy(device: torch.device, threads: int) -> Iterator[None]:
+    """Deterministic kernels on ``threads`` CPU threads (the same numbers whatever the
+    machine), autotuned cuDNN kernels on CUDA (fixed input shapes make autotuning pay); the
+    caller's settings come back after."""
     if device.type == "cuda":
         previous_benchmark = torch.backends.cudnn.benchmark
         torch.backends.cudnn.benchmark = True
@@ -51,10 +52,13 @@ def kernel_policy(device: torch.device) -> Iterator[None]:
         return
     previous = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    previous_threads = torch.get_num_threads()
     torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(threads)
     try:
         yield
     finally:
+        torch.set_num_threads(previous_threads)
         torch.use_deterministic_algorithms(previous, warn_only=warn_only)
 
 
@@ -116,14 +120,14 @@ class Trainer:
             validation = "none"
         run = TrainingLoop(config, model, device, dtype, generator, validation, self.label,
                            self.augment)
-        with kernel_policy(device), seeded(config.seed, device):
+        with kernel_policy(device, config.threads), seeded(config.seed, device):
             return run.train(images, labels, val)
 
     def predict_proba(self, model: nn.Module, images: torch.Tensor) -> np.ndarray:
         """Softmax probabilities (N, K) as float64 rows summing to 1, with flip TTA if set."""
         device = next(model.parameters()).device
         dtype = resolve_precision(self.config.precision, device)
-        with kernel_policy(device):
+        with kernel_policy(device, self.config.threads):
             probabilities = torch.softmax(logits(model, images, device, dtype), dim=1)
             if self.config.tta:
                 mirrored = logits(model, hflip(images), device, dtype)
