@@ -12,13 +12,12 @@ from ferbench.cli import main
 from ferbench.data.faces.photos import EYES_AT, aligned_crop
 from ferbench.predict.prediction import ModelChoiceError, choose_model
 from tests.conftest import TEST_PLUGINS
-from tests.run.test_run import run_args
 
 pytest.importorskip("dlib", reason="face detection needs the landmarks extra (dlib-bin)")
 
 
 @pytest.fixture(scope="module")
-def saved_run(tmp_path_factory):
+def saved_run(tmp_path_factory, run_args):
     tmp_path = tmp_path_factory.mktemp("predict")
     assert main(run_args(tmp_path, "--methods", "svm,knn", "--protocol", "within")) == 0
     return tmp_path / "runs" / "r"
@@ -106,7 +105,7 @@ def test_aligned_crop_levels_the_eyes_where_the_training_faces_have_them():
 
 
 @pytest.fixture(scope="module")
-def explainable_run(tmp_path_factory):
+def explainable_run(tmp_path_factory, run_args):
     """A tiny cnn and a landmark-based svm, both trained on toy-a."""
     tmp_path = tmp_path_factory.mktemp("explain")
     args = run_args(tmp_path, "--methods", "cnn,svm", "--protocol", "within",
