@@ -3,10 +3,13 @@
 Builds photos by pasting real face crops (CK+48 by default, from ../shared/data) at 160 px
 into 350x350 noisy backgrounds, writes them as JPEG, then times, on the same files:
 
-    detection   read + dlib detection + landmarks + alignment (the floor of any method)
+    detection   read + finding the faces (with retries) + landmarks + alignment (the floor
+                of any method)
     <method>    the whole `ferbench predict` path with the run's saved model of <method>
+                (``a+b``: their soft vote)
 
-and prints photos/s and each method's share of the detection-only rate. Use a run whose
+and prints photos/s, each method's share of the detection-only rate, and the load average
+before it started (the issue's figures are for an otherwise idle machine). Use a run whose
 models were trained on real data (a FER2013 SVM keeps ~20k support vectors, which is what
 costs time), for example:
 
@@ -17,6 +20,7 @@ costs time), for example:
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -25,9 +29,9 @@ import numpy as np
 from PIL import Image
 from tabulate import tabulate
 
-from ferbench.data.faces.photos import find_faces, read_photo
-from ferbench.predict.prediction import choose_model, predict_frame
-from ferbench.predict.saved import load_model
+from ferbench.data.faces.photos import locate_faces, read_photo
+from ferbench.predict.choice import choose_model, load_choice
+from ferbench.predict.prediction import predict_frame
 
 SHARED_FACES = Path(__file__).resolve().parents[2] / "shared" / "data" / "ckplus48" / "CK+48"
 
@@ -51,7 +55,7 @@ def make_photos(faces: Path, count: int, folder: Path) -> list[Path]:
 
 def detection_only(paths: list[Path]) -> tuple[float, int]:
     started = time.perf_counter()
-    found = sum(len(find_faces(read_photo(path))) for path in paths)
+    found = sum(len(locate_faces(read_photo(path))) for path in paths)
     return time.perf_counter() - started, found
 
 
@@ -63,6 +67,7 @@ def main() -> None:
     parser.add_argument("--faces", type=Path, default=SHARED_FACES)
     parser.add_argument("--photos", type=int, default=100)
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder:
         paths = make_photos(args.faces, args.photos, Path(folder))
         detection_only(paths[:2])  # loads dlib's models once, outside the timing
@@ -70,13 +75,15 @@ def main() -> None:
         floor = len(paths) / seconds
         rows = [["detection (floor)", f"{floor:.1f}", found, "1.00"]]
         for method in args.methods.split(","):
-            model = load_model(choose_model(args.run, method, args.train).path)
+            model = load_choice(choose_model(args.run, method, args.train))
             predict_frame(model, paths[:2])
             started = time.perf_counter()
             frame = predict_frame(model, [Path(folder)])
             rate = len(paths) / (time.perf_counter() - started)
             rows.append([f"{method} end to end", f"{rate:.1f}", int(frame["error"].isna().sum()),
                          f"{rate / floor:.2f}"])
+    print(f"{len(paths)} photos of 350x350; 1-minute load average before: {load:.1f} on "
+          f"{os.cpu_count()} cores")
     print(tabulate(rows, ["path", "photos/s", "faces", "rate vs detection"], tablefmt="github"))
 
 

@@ -21,9 +21,9 @@ from ferbench.data.inventory import audit_report, inventory
 from ferbench.eval.corruptions import parse_corruptions
 from ferbench.eval.ensembles import parse_ensembles
 from ferbench.eval.protocols import PROTOCOLS, parse_fractions
+from ferbench.predict.choice import choose_model, load_choice
 from ferbench.predict.explain import explanation_kind
-from ferbench.predict.prediction import NO_FACE, Outputs, choose_model, predict_frame
-from ferbench.predict.saved import load_model
+from ferbench.predict.prediction import FACES, NO_FACE, Outputs, predict_frame
 from ferbench.report.write import write_report
 from ferbench.results.store import RunLockedError, StoreError
 from ferbench.run import RunConfig, default_methods, require_ray, run
@@ -173,17 +173,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(datasets)
 
     predict = commands.add_parser(
-        "predict", help="classify the faces in photos with a run's saved model",
-        description="Detect every face (dlib), align it by the eyes, and classify it with a "
-                    "model a run saved. Prints a table; the exit code is 1 when a file could "
-                    "not be read.")
+        "predict", help="classify the faces in photos and videos with a run's saved model",
+        description="Find every face (dlib's frontal detector, retried on the photo upsampled "
+                    "in a margin, then dlib's CNN detector), align it by the eyes, and "
+                    "classify it with a model a run saved: by default the one with the best "
+                    "cross-dataset accuracy. A video's frames are sampled at --fps and its "
+                    "faces followed by box overlap (extra: ferbench[video]). Prints a table; "
+                    "the exit code is 1 when a file could not be read.")
     predict.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                         help="image files or folders (searched recursively)")
+                         help="image files, videos or folders (searched recursively)")
     predict.add_argument("--run", type=Path, required=True, metavar="DIR",
                          help="run directory whose saved models to use")
-    predict.add_argument("--method", help="method (default: best within-dataset accuracy)")
+    predict.add_argument("--method", metavar="NAME|A+B",
+                         help="method, or methods joined by + to soft-vote their saved models "
+                              "(default: the best cross-dataset accuracy, an ensemble of the "
+                              "run included)")
     predict.add_argument("--train", metavar="DATASET",
-                         help="training dataset (default: the run's largest)")
+                         help="training dataset (default: that of the best cross-dataset "
+                              "accuracy; without cross results, the run's largest)")
+    predict.add_argument("--faces", choices=FACES, default="detect",
+                         help="detect: find every face in each image (default); whole: each "
+                              "image is one face crop, taken as it is without detection")
+    predict.add_argument("--fps", type=float, default=5.0,
+                         help="frames a second sampled from videos (default 5)")
+    predict.add_argument("--timeline", type=Path, default=Path("timelines"), metavar="DIR",
+                         help="where each video's face tracks are plotted against time "
+                              "(default: timelines)")
     predict.add_argument("--csv", type=Path, metavar="FILE", help="also write the rows as CSV")
     predict.add_argument("--json", type=Path, metavar="FILE", help="also write them as JSON")
     predict.add_argument("--annotate", type=Path, metavar="DIR",
@@ -282,28 +297,37 @@ def command_datasets(args: argparse.Namespace) -> int:
 
 def command_predict(args: argparse.Namespace) -> int:
     choice = choose_model(args.run, args.method, args.train)
-    print(f"model: {choice.method} trained on {choice.train} ({choice.reason}); {choice.path}",
-          file=sys.stderr)
-    model = load_model(choice.path)
+    members = "soft vote of " if len(choice.paths) > 1 else ""
+    print(f"model: {members}{choice.method} trained on {choice.train} ({choice.reason}); "
+          f"{', '.join(str(p) for p in choice.paths)}", file=sys.stderr)
+    model = load_choice(choice)
     if args.explain and explanation_kind(model) is None:
-        print(f"note: {choice.method} uses neither a network nor landmarks; --explain has "
-              f"nothing to draw for it", file=sys.stderr)
-    frame = predict_frame(model, args.paths, progress=True,
-                          outputs=Outputs(annotate=args.annotate, explain=args.explain))
+        print(f"note: {choice.method} is not one network or landmark-based method; --explain "
+              f"has nothing to draw for it", file=sys.stderr)
+    outputs = Outputs(annotate=args.annotate, explain=args.explain, timeline=args.timeline)
+    frame = predict_frame(model, args.paths, progress=True, faces=args.faces, fps=args.fps,
+                          outputs=outputs)
     if args.csv:
         frame.to_csv(args.csv, index=False)
     if args.json:
         frame.to_json(args.json, orient="records", indent=1)
     top = frame[model.classes].max(axis=1)
-    shown = [[row.path, "" if row.error else int(row.face),
+    video = ["time", "track"] if "track" in frame.columns else []
+    shown = [[row.path, *("" if row.error else getattr(row, column) for column in video),
+              "" if row.error else int(row.face), row.found if not row.error else "",
               row.error or f"{row.left},{row.top},{row.right},{row.bottom}",
               row.label if not row.error else "", "" if row.error else f"{score:.2f}"]
              for row, score in zip(frame.itertuples(), top)]
-    print(tabulate(shown, ["path", "face", "box (l,t,r,b)", "label", "p"]))
+    print(tabulate(shown, ["path", *video, "face", "found by", "box (l,t,r,b)", "label", "p"]))
     unreadable = frame["error"].notna() & (frame["error"] != NO_FACE)
     faces = int(frame["error"].isna().sum())
-    print(f"{faces} face(s) in {frame['path'].nunique()} file(s); {int(unreadable.sum())} "
-          f"file(s) could not be read", file=sys.stderr)
+    how = ", ".join(f"{count} by {found}" for found, count in
+                    frame["found"].value_counts().sort_index().items())
+    print(f"{faces} face(s) in {frame['path'].nunique()} file(s){f' ({how})' if how else ''}; "
+          f"{int((frame['error'] == NO_FACE).sum())} file(s) without a face; "
+          f"{int(unreadable.sum())} file(s) could not be read", file=sys.stderr)
+    if video and frame["track"].notna().any():
+        print(f"timeline of each video's face tracks: {args.timeline}/", file=sys.stderr)
     return 1 if unreadable.any() else 0
 
 

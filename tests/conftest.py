@@ -6,7 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from ferbench.results.store import ResultStore
 
@@ -59,3 +61,20 @@ def run_args():
 def stored():
     """``stored(folder)``: the records the toy run under ``folder`` stored."""
     return _stored_records
+
+
+def _photo_with_face(shared_data, size=350, offset=(100, 80)):
+    """A real CK+ face (from ../shared/data) pasted at 160 px into a noisy 350 px photo."""
+    face_file = sorted((shared_data / "ckplus48" / "CK+48" / "happy").glob("*.png"))[0]
+    face = Image.open(face_file).convert("RGB").resize((160, 160), Image.Resampling.BICUBIC)
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray(rng.integers(90, 160, (size, size, 3), dtype=np.uint8))
+    photo.paste(face, offset)
+    return photo
+
+
+@pytest.fixture(scope="session")
+def photo_with_face():
+    """``photo_with_face(shared_data, size=350, offset=(100, 80))``: a real CK+ face pasted
+    into a noisy photo (PIL image)."""
+    return _photo_with_face

@@ -29,7 +29,8 @@ LAYERS = {
     "cli": 7,
     "testing": 7,
 }
-LAZY_ALLOWED = {"torch", "torchvision", "dlib", "ray", "captum", "safetensors", "cv2", "skops"}
+LAZY_ALLOWED = {"torch", "torchvision", "dlib", "ray", "captum", "safetensors", "cv2", "skops",
+                "imageio_ffmpeg"}
 
 
 def _module_name(path: Path) -> str:

@@ -21,8 +21,11 @@ PANEL = 192
 """Side in pixels of each panel of an explanation image."""
 
 
-def explanation_kind(model: SavedModel) -> str | None:
-    """"gradcam" for networks, "landmarks" for methods fed landmarks, else None."""
+def explanation_kind(model: object) -> str | None:
+    """"gradcam" for networks, "landmarks" for methods fed landmarks, else None (and for
+    anything but one saved model, such as an ensemble)."""
+    if not isinstance(model, SavedModel):
+        return None
     if can_gradcam(model.method):
         return "gradcam"
     if any(f.name == "landmarks" for f in model.input_spec.features):
@@ -74,7 +77,8 @@ def heatmap_panel(crop: np.ndarray, heatmap: np.ndarray, title: str, side: int =
 
 
 def landmark_panel(photo: np.ndarray, face: DetectedFace, title: str) -> Image.Image:
-    """The face's box region of the photo with dlib's 68 landmarks drawn."""
+    """The face's box region of the photo with dlib's 68 landmarks drawn (none for a whole
+    image taken as the face)."""
     left, top, right, bottom = face.box
     margin = (right - left) // 5
     box = (max(0, left - margin), max(0, top - margin),
@@ -83,7 +87,8 @@ def landmark_panel(photo: np.ndarray, face: DetectedFace, title: str) -> Image.I
     scale = PANEL / max(region.size)
     region = region.resize((round(region.width * scale), round(region.height * scale)))
     draw = ImageDraw.Draw(region)
-    for x, y in (face.landmarks - box[:2]) * scale:
+    points = np.empty((0, 2)) if face.landmarks is None else face.landmarks
+    for x, y in (points - box[:2]) * scale:
         draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=(0, 255, 0))
     return _titled([region], title)
 

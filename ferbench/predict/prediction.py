@@ -1,15 +1,17 @@
-"""A run's fitted model on a user's photos: find each face, align it, classify it.
+"""A run's fitted model on a user's photos and videos: find each face, align it, classify it.
 
-Data flow: run directory → chosen saved model; paths → photos → faces (dlib) → aligned crops
-→ ``SavedModel.predict_faces`` → one row per face, and one row per file with no face or
-that could not be read, so a bad file never stops the others.
+Data flow: run directory → chosen saved model or ensemble (:mod:`ferbench.predict.choice`);
+paths → photos (or a video's sampled frames, :mod:`ferbench.predict.video`) → faces (found
+by dlib with retries, or each whole image) → crops → ``predict_faces`` → one row per face,
+saying how it was found, and one row per file with no face or that could not be read, so a
+bad file never stops the others.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,14 @@ import pandas as pd
 from PIL import Image
 from tqdm import tqdm
 
-from ferbench.data.faces.photos import DetectedFace, UnreadableImage, find_faces, read_photo
+from ferbench.data.faces.photos import (
+    DetectedFace,
+    UnreadableImage,
+    locate_faces,
+    read_photo,
+    whole_face,
+)
+from ferbench.predict.choice import Ensemble, choose_model, load_choice
 from ferbench.predict.explain import (
     annotated_photo,
     explanation_kind,
@@ -27,79 +36,28 @@ from ferbench.predict.explain import (
     landmark_panel,
     save_image,
 )
-from ferbench.predict.saved import SavedModel, load_model
-from ferbench.results.store import ResultStore
+from ferbench.predict.saved import SavedModel
+from ferbench.predict.video import VIDEO_EXTENSIONS, is_video, predict_video, save_timelines
 
 NO_FACE = "no face found"
-
-
-class ModelChoiceError(ValueError):
-    """No saved model in the run matches what was asked for."""
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    path: Path
-    method: str
-    train: str
-    within_accuracy: float | None
-    reason: str
-
-
-def choose_model(run_dir: Path, method: str | None = None, train: str | None = None
-                 ) -> ModelChoice:
-    """The saved model to use: ``method`` trained on ``train``, each defaulting to the best.
-
-    train defaults to the run's largest training set (in-the-wild photos resemble it most);
-    method to the best mean within-dataset accuracy on it. Of several folds or seeds, the
-    first fold of the lowest seed is used.
-    """
-    records = [r for r in ResultStore(run_dir).records()
-               if r.get("status") == "ok" and r.get("model")]
-    if not records:
-        raise ModelChoiceError(f"{run_dir} holds no saved models: run `ferbench run` there "
-                               f"without --no-save-models first")
-    available = sorted({(r["method"], r["train"]) for r in records})
-    pool = [r for r in records if (method is None or r["method"] == method)
-            and (train is None or r["train"] == train)]
-    if not pool:
-        options = ", ".join(f"{m} trained on {t}" for m, t in available)
-        raise ModelChoiceError(f"{run_dir} has no saved model for method={method or 'any'}, "
-                               f"train={train or 'any'}; it has: {options}")
-    reasons = []
-    if train is None:
-        train = max(pool, key=lambda r: (r["n_train"], r["train"]))["train"]
-        reasons.append(f"largest training set: {train}")
-    pool = [r for r in pool if r["train"] == train]
-    within = [r for r in pool if r["protocol"] == "within"]
-    accuracy = {m: float(np.mean([r["metrics"]["accuracy"] for r in within if r["method"] == m]))
-                for m in {r["method"] for r in within}}
-    if method is None:
-        method = max(sorted(accuracy), key=accuracy.__getitem__) if accuracy else pool[0]["method"]
-        reasons.append(f"best within-{train} accuracy: {method}")
-    chosen = min((r for r in pool if r["method"] == method),
-                 key=lambda r: (r["seed"], r["fold"] if r["fold"] is not None else -1))
-    return ModelChoice(path=model_path(Path(run_dir), chosen), method=method, train=train,
-                       within_accuracy=accuracy.get(method),
-                       reason="; ".join(reasons) or "as asked")
-
-
-def model_path(run_dir: Path, record: dict[str, Any]) -> Path:
-    """The folder a record's ``model`` names, which must lie inside ``RUN_DIR/models``: a
-    record is a file anyone may have edited, and its path is never followed out of the run."""
-    models = (run_dir / "models").resolve()
-    named = record.get("model")
-    path = (run_dir / named).resolve() if isinstance(named, str) else None
-    if path is None or Path(named).is_absolute() or models not in path.parents:
-        raise ModelChoiceError(f"{run_dir}: the record of cell {record.get('cell')!r} names "
-                               f"model {named!r}, which is not a folder inside {models}")
-    return path
+FACES = ("detect", "whole")
+"""How faces are taken from a photo: ``detect`` finds every face (dlib, with retries);
+``whole`` takes each image as one face crop, as a dataset with ``crop = "none"`` does."""
+FACE_CROP_SHARE = 0.4
+"""A photo whose only face's box covers at least this share of it is already a face crop,
+and is classified whole, framed as its author framed it, as the face-crop datasets (FER2013,
+CK+48, RAF-DB aligned) were in the benchmark; aligning such crops anew loses accuracy against
+the run's own score (``benchmarks/predict_agreement.py``). The share is above 0.4 on nearly
+all of those datasets' test crops, and below it for faces in 350x350 scenes made of them."""
+COLUMNS = ["path", "face", "found", "left", "top", "right", "bottom", "label"]
+"""The columns of a prediction before the class probabilities (then ``error``); with a
+video, ``time`` (seconds) and ``track`` (a face followed across frames) follow ``path``."""
 
 
 def image_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
     """(file, its name for outputs): files as given, and every file under a folder whose
-    extension Pillow reads, named by its path inside that folder."""
-    extensions = {e.lower() for e in Image.registered_extensions()}
+    extension Pillow reads or a video's, named by its path inside that folder."""
+    extensions = {e.lower() for e in Image.registered_extensions()} | VIDEO_EXTENSIONS
     for path in paths:
         if path.is_dir():
             for file in sorted(p for p in path.rglob("*")
@@ -111,42 +69,125 @@ def image_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
 
 @dataclass(frozen=True)
 class Outputs:
-    """Optional image outputs of a prediction run: annotated photos and explanations."""
+    """Optional image outputs of a prediction run: annotated photos, explanations, and a
+    timeline plot per face track of each video."""
 
     annotate: Path | None = None
     explain: Path | None = None
+    timeline: Path | None = None
 
 
-def predict_files(model: SavedModel, files: Iterable[tuple[Path, Path]], progress: bool = False,
-                  outputs: Outputs = Outputs()) -> list[dict[str, Any]]:
-    """One row per face (path, face, box, label, probabilities), one per faceless or
-    unreadable file (path, error); images under ``outputs`` folders when asked."""
+def photo_faces(photo: np.ndarray, faces: str) -> list[DetectedFace]:
+    """The faces of ``photo`` as ``faces`` (one of :data:`FACES`) takes them; a face crop
+    found by detection (see :data:`FACE_CROP_SHARE`) keeps how it was found and its box, and
+    its crop is the whole photo."""
+    if faces not in FACES:
+        raise ValueError(f"faces must be one of {', '.join(FACES)}, got {faces!r}")
+    if faces == "whole":
+        return [whole_face(photo)]
+    found = locate_faces(photo)
+    if len(found) == 1 and box_share(found[0].box, photo.shape) >= FACE_CROP_SHARE:
+        return [replace(found[0], crop=photo)]
+    return found
+
+
+def box_share(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> float:
+    """The share of an image of ``shape`` that ``box`` (left, top, right, bottom) covers."""
+    height, width = shape[:2]
+    left, top, right, bottom = box
+    inside = max(0, min(right, width) - max(left, 0)) * max(0, min(bottom, height) - max(top, 0))
+    return inside / (width * height)
+
+
+BATCH = 16
+"""Photos whose faces are classified in one call: a network scores a batch far faster than
+one face at a time, and every method saves its per-call overhead."""
+
+
+@dataclass
+class _Photo:
+    """A read photo waiting for its faces to be classified, or the reason it has none."""
+
+    path: Path
+    name: Path
+    photo: np.ndarray | None = None
+    faces: list[DetectedFace] = field(default_factory=list)
+    error: str | None = None
+
+
+def predict_files(model: SavedModel | Ensemble, files: Iterable[tuple[Path, Path]],
+                  progress: bool = False, outputs: Outputs = Outputs(), faces: str = "detect",
+                  fps: float = 5.0) -> list[dict[str, Any]]:
+    """One row per face (path, face, how found, box, label, probabilities; a video's also
+    time and track, ``fps`` frames a second), one per faceless or unreadable file (path,
+    error), in the order of ``files``; images under ``outputs`` folders when asked."""
     files = list(files)
     kind = explanation_kind(model) if outputs.explain else None
+    keep = bool(outputs.annotate or kind)
     rows: list[dict[str, Any]] = []
+    pending: list[_Photo] = []
     for path, name in _progress(files, progress):
-        try:
-            photo = read_photo(path)
-        except (UnreadableImage, FileNotFoundError) as error:
-            rows.append({"path": str(path), "face": None, "error": str(error)})
+        if is_video(path):
+            rows += _classified(model, pending, outputs, kind) + _video_rows(
+                model, path, name, fps, faces, outputs, progress)
+            pending = []
             continue
-        faces = find_faces(photo)
-        if not faces:
-            rows.append({"path": str(path), "face": None, "error": NO_FACE})
+        pending.append(_read(path, name, faces, keep))
+        if len(pending) == BATCH:
+            rows += _classified(model, pending, outputs, kind)
+            pending = []
+    return rows + _classified(model, pending, outputs, kind)
+
+
+def _read(path: Path, name: Path, faces: str, keep: bool) -> _Photo:
+    """The photo's faces; the photo itself only when ``keep`` (to draw on it)."""
+    try:
+        photo = read_photo(path)
+    except (UnreadableImage, FileNotFoundError) as error:
+        return _Photo(path, name, error=str(error))
+    found = photo_faces(photo, faces)
+    return _Photo(path, name, photo if keep else None, found, None if found else NO_FACE)
+
+
+def _classified(model: SavedModel | Ensemble, photos: list[_Photo], outputs: Outputs,
+                kind: str | None) -> list[dict[str, Any]]:
+    """The rows of ``photos``, every face of them classified in one call."""
+    crops = [face.crop for photo in photos for face in photo.faces]
+    scores = model.predict_faces(crops) if crops else None
+    rows: list[dict[str, Any]] = []
+    start = 0
+    for item in photos:
+        if item.error:
+            rows.append({"path": str(item.path), "face": None, "error": item.error})
             continue
-        scores = model.predict_faces([face.crop for face in faces])
-        labels = scores["label"].tolist()
-        for index, (face, (_, score)) in enumerate(zip(faces, scores.iterrows())):
+        own = scores.iloc[start: start + len(item.faces)]
+        start += len(item.faces)
+        labels = own["label"].tolist()
+        for index, (face, (_, score)) in enumerate(zip(item.faces, own.iterrows())):
             left, top, right, bottom = face.box
-            rows.append({"path": str(path), "face": index, "left": left, "top": top,
-                         "right": right, "bottom": bottom, "label": score["label"],
-                         **{c: float(score[c]) for c in model.classes}, "error": None})
+            rows.append({"path": str(item.path), "face": index, "found": face.found,
+                         "left": left, "top": top, "right": right, "bottom": bottom,
+                         "label": score["label"], **{c: float(score[c]) for c in model.classes},
+                         "error": None})
         if outputs.annotate:
-            save_image(annotated_photo(photo, faces, labels),
-                       outputs.annotate / f"{name}.png")
-        if kind:
-            _explain(model, kind, photo, faces, labels, outputs.explain / name)
+            save_image(annotated_photo(item.photo, item.faces, labels),
+                       outputs.annotate / f"{item.name}.png")
+        if kind and isinstance(model, SavedModel):
+            _explain(model, kind, item.photo, item.faces, labels, outputs.explain / item.name)
     return rows
+
+
+def _video_rows(model: SavedModel | Ensemble, path: Path, name: Path, fps: float, faces: str,
+                outputs: Outputs, progress: bool) -> list[dict[str, Any]]:
+    """A video's rows (:func:`~ferbench.predict.video.predict_video`), or one saying why it
+    has none; its timelines under ``outputs.timeline``."""
+    try:
+        rows = predict_video(model, path, fps, lambda frame: photo_faces(frame, faces), progress)
+    except ValueError as error:
+        return [{"path": str(path), "face": None, "error": str(error)}]
+    if outputs.timeline:
+        save_timelines(rows, model.classes, fps, outputs.timeline, {str(path): name})
+    return rows or [{"path": str(path), "face": None, "error": NO_FACE}]
 
 
 def _explain(model: SavedModel, kind: str, photo: np.ndarray, faces: list[DetectedFace],
@@ -170,17 +211,22 @@ def _progress(files: list[Path], enabled: bool) -> Iterable[Path]:
     return tqdm(files, unit="photo", file=sys.stderr, disable=not sys.stderr.isatty())
 
 
-def predict_frame(model: SavedModel, paths: Iterable[str | Path], progress: bool = False,
-                  outputs: Outputs = Outputs()) -> Any:
-    """:func:`predict_files` over files and folders, as a pandas DataFrame (columns: path,
-    face, left, top, right, bottom, label, one probability per class, error)."""
-    rows = predict_files(model, image_files(Path(p) for p in paths), progress, outputs)
-    columns = ["path", "face", "left", "top", "right", "bottom", "label", *model.classes,
-               "error"]
-    return pd.DataFrame(rows, columns=columns)
+def predict_frame(model: SavedModel | Ensemble, paths: Iterable[str | Path],
+                  progress: bool = False, outputs: Outputs = Outputs(), faces: str = "detect",
+                  fps: float = 5.0) -> Any:
+    """:func:`predict_files` over files and folders, as a pandas DataFrame (columns:
+    :data:`COLUMNS`, one probability per class, error)."""
+    rows = predict_files(model, image_files(Path(p) for p in paths), progress, outputs, faces,
+                         fps)
+    video = ["time", "track"] if any("track" in row for row in rows) else []
+    return pd.DataFrame(rows, columns=[COLUMNS[0], *video, *COLUMNS[1:], *model.classes,
+                                       "error"])
 
 
 def predict(paths: Iterable[str | Path], run: str | Path, method: str | None = None,
-            train: str | None = None) -> Any:
-    """The chosen model of ``run`` (see :func:`choose_model`) on photos and folders."""
-    return predict_frame(load_model(choose_model(Path(run), method, train).path), paths)
+            train: str | None = None, faces: str = "detect") -> Any:
+    """The chosen model of ``run`` (see :func:`~ferbench.predict.choice.choose_model`;
+    ``method="a+b"`` soft-votes a and b) on photos and folders; ``faces="whole"`` takes
+    each image as one face."""
+    model = load_choice(choose_model(Path(run), method, train))
+    return predict_frame(model, paths, faces=faces)

@@ -312,20 +312,18 @@ def test_run_on_a_toml_dataset_reports_it_by_its_name(tmp_path, capsys):
     assert "| svm" in report and "mine" in report and str(toml) in report
 
 
-def write_face_photos(images, shared_data):
+def write_face_photos(images, shared_data, photo_with_face):
     """Two happy and two sad photos, each with a real CK+ face pasted somewhere else."""
-    from tests.predict.test_predict import photo_with_face
-
     for name, offset in [("happy/a.jpg", (100, 80)), ("happy/b.png", (20, 150)),
                          ("sad/c.jpg", (150, 20)), ("sad/d.png", (60, 60))]:
         (images / name).parent.mkdir(parents=True, exist_ok=True)
         photo_with_face(shared_data, offset=offset).save(images / name)
 
 
-def test_detect_crops_the_face_of_each_photo_and_names_a_photo_without_one(tmp_path,
-                                                                           shared_data):
+def test_detect_crops_the_face_of_each_photo_and_names_a_photo_without_one(
+        tmp_path, shared_data, photo_with_face):
     pytest.importorskip("dlib", reason="crop = 'detect' needs the landmarks extra (dlib-bin)")
-    write_face_photos(tmp_path / "images", shared_data)
+    write_face_photos(tmp_path / "images", shared_data, photo_with_face)
     write_image(tmp_path / "images" / "sad" / "blank.png", (120, 120, 3))
     toml = write_toml(tmp_path, 'name = "mine"\nimages = "images"\ncrop = "detect"\n'
                                 'test_fraction = 0.5\n')
@@ -340,15 +338,15 @@ def test_detect_crops_the_face_of_each_photo_and_names_a_photo_without_one(tmp_p
     assert faces.images.std() > 20  # a face with contrast, not the flat noise around it
 
 
-def test_predict_prepares_a_photo_s_face_bit_for_bit_as_training_on_detect_did(tmp_path,
-                                                                              shared_data):
+def test_predict_prepares_a_photo_s_face_bit_for_bit_as_training_on_detect_did(
+        tmp_path, shared_data, photo_with_face):
     """crop = "detect" trains on what `ferbench predict` will later feed the model."""
     pytest.importorskip("dlib", reason="crop = 'detect' needs the landmarks extra (dlib-bin)")
     from ferbench import features
     from ferbench.core.method import InputSpec
     from ferbench.data.faces.photos import find_faces, read_photo
     from ferbench.predict.saved import face_set
-    write_face_photos(tmp_path / "images", shared_data)
+    write_face_photos(tmp_path / "images", shared_data, photo_with_face)
     toml = write_toml(tmp_path, 'name = "mine"\nimages = "images"\ncrop = "detect"\n'
                                 'test_fraction = 0.5\n')
     faces = load(toml, tmp_path).train

@@ -53,14 +53,13 @@ def test_cuts_each_face_by_its_box(ctx):
     assert_bright(splits.test.images[0])
 
 
-def test_box_datasets_align_the_face_in_its_box_exactly_as_predict_does(ctx, shared_data):
+def test_box_datasets_align_the_face_in_its_box_exactly_as_predict_does(ctx, shared_data,
+                                                                        photo_with_face):
     """The default crop = "align" trains on the crop `ferbench predict` makes of that face."""
     pytest.importorskip("dlib", reason="crop = 'align' needs the landmarks extra (dlib-bin)")
     from ferbench.data.faces.crops import SHAPE
     from ferbench.data.faces.photos import find_faces, read_photo
     from ferbench.data.samples import resized
-    from tests.predict.test_predict import photo_with_face
-
     images = ctx.data_root / "affectnet" / "Manually_Annotated_Images"
     (images / "1").mkdir(parents=True)
     photo_with_face(shared_data).save(images / "1" / "face.png")

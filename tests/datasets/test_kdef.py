@@ -59,10 +59,8 @@ def test_bad_names_folders_and_pictures_are_problems(ctx):
     assert len(train) == 7 and train.provenance["skipped"] == 7
 
 
-def test_detect_crops_the_face_of_each_picture(ctx, shared_data):
+def test_detect_crops_the_face_of_each_picture(ctx, shared_data, photo_with_face):
     pytest.importorskip("dlib", reason="crop = 'detect' needs the landmarks extra (dlib-bin)")
-    from tests.predict.test_predict import photo_with_face
-
     root = write_kdef(ctx.data_root, ["AF01HAS.JPG", "BM02HAS.JPG"], shape=(76, 56, 3))
     photo_with_face(shared_data).save(root / "AF01" / "AF01HAS.JPG")
     with pytest.raises(DatasetFormatError, match=r"BM02HAS\.JPG: no face found"):

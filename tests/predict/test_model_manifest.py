@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ferbench import ModelFileError
-from ferbench.predict.prediction import ModelChoiceError, model_path
+from ferbench.predict.choice import ModelChoiceError, model_path
 from ferbench.predict.saved import FORMAT, MANIFEST, VERSION, read_manifest
 
 WEIGHTS = b'{"w": [1, 2, 3]}'

@@ -10,31 +10,14 @@ from PIL import Image, ImageDraw
 import ferbench
 from ferbench.cli import main
 from ferbench.data.faces.photos import EYES_AT, aligned_crop
-from ferbench.predict.prediction import ModelChoiceError, choose_model
+from ferbench.predict.choice import ModelChoiceError, choose_model
 from tests.conftest import TEST_PLUGINS
 
 pytest.importorskip("dlib", reason="face detection needs the landmarks extra (dlib-bin)")
 
 
-@pytest.fixture(scope="module")
-def saved_run(tmp_path_factory, run_args):
-    tmp_path = tmp_path_factory.mktemp("predict")
-    assert main(run_args(tmp_path, "--methods", "svm,knn", "--protocol", "within")) == 0
-    return tmp_path / "runs" / "r"
-
-
-def photo_with_face(shared_data, size=350, offset=(100, 80)):
-    """A real CK+ face (from ../shared/data) pasted at 160 px into a noisy 350 px photo."""
-    face_file = sorted((shared_data / "ckplus48" / "CK+48" / "happy").glob("*.png"))[0]
-    face = Image.open(face_file).convert("RGB").resize((160, 160), Image.Resampling.BICUBIC)
-    rng = np.random.default_rng(0)
-    photo = Image.fromarray(rng.integers(90, 160, (size, size, 3), dtype=np.uint8))
-    photo.paste(face, offset)
-    return photo
-
-
 @pytest.fixture
-def photo_folder(tmp_path, shared_data):
+def photo_folder(tmp_path, shared_data, photo_with_face):
     folder = tmp_path / "photos"
     (folder / "nested").mkdir(parents=True)
     photo_with_face(shared_data).save(folder / "face.jpg")
@@ -58,7 +41,7 @@ def test_predict_reports_every_face_and_every_bad_file(saved_run, photo_folder, 
     assert "not an image Pillow can read" in by_file["broken.jpg"]["error"].iloc[0]
     for name in ("face.jpg", "nested/gray.png"):
         face = by_file[name].iloc[0]
-        assert pd.isna(face["error"]) and face["face"] == 0
+        assert pd.isna(face["error"]) and face["face"] == 0 and face["found"] == "detector"
         assert face["label"] in ("anger", "happiness", "sadness", "neutral")
         assert face[["anger", "happiness", "sadness", "neutral"]].sum() == pytest.approx(1.0)
     left, top = by_file["face.jpg"].iloc[0][["left", "top"]]
@@ -72,8 +55,8 @@ def test_predict_reports_every_face_and_every_bad_file(saved_run, photo_folder, 
 def test_python_api_returns_a_dataframe_for_the_method_asked(saved_run, photo_folder):
     frame = ferbench.predict([photo_folder / "face.jpg"], run=saved_run, method="knn",
                              train="toy-a")
-    assert list(frame.columns[:7]) == ["path", "face", "left", "top", "right", "bottom",
-                                       "label"]
+    assert list(frame.columns[:8]) == ["path", "face", "found", "left", "top", "right",
+                                       "bottom", "label"]
     assert len(frame) == 1 and frame["error"].isna().all()
 
 
@@ -133,9 +116,9 @@ def test_annotate_and_explain_write_one_image_per_photo_and_per_face(
     assert (photo == (255, 40, 40)).all(axis=-1).sum() > 100  # the box was drawn
 
 
-def test_gradcam_gives_one_normalised_heatmap_per_face_and_target(explainable_run, shared_data):
+def test_gradcam_gives_one_normalised_heatmap_per_face_and_target(explainable_run, shared_data,
+                                                                  photo_with_face):
     from ferbench.predict.explain import gradcam
-    from ferbench.predict.prediction import choose_model
     from ferbench.predict.saved import load_model
 
     model = load_model(choose_model(explainable_run, method="cnn").path)

@@ -4,17 +4,27 @@ A crop is rotated so the eyes are level and scaled so that they sit where they s
 training data: measured with dlib on 300 random training faces each, FER2013's and CK+48's
 eye midpoint is at (0.49, 0.39) and (0.49, 0.40) of the image side and the eyes are 0.36 of
 it apart in both. Every model therefore sees a photo's face framed as its training faces were.
+
+:func:`find_faces` is the first try, shared with datasets prepared with ``crop = "detect"``.
+``ferbench predict`` goes on where it finds nothing (:func:`locate_faces`): a photo that is
+already a tight face crop gives the frontal detector no margin and often too few pixels, so
+it retries on the photo upsampled and framed in a black margin, then with dlib's CNN face
+detector (``mmod_human_face_detector``, shipped with the landmark model in
+``face_recognition_models``), see :data:`RETRIES`. Each face says how it was found
+(:data:`FOUND`).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from ferbench.features.landmarks import LEFT_EYE, RIGHT_EYE, dlib_models
+from ferbench.features.landmarks import LEFT_EYE, RIGHT_EYE, dlib_models, model_path
 
 EYES_AT = (0.49, 0.40)
 """Where the eye midpoint lies in a crop, as fractions of its width and height."""
@@ -24,6 +34,30 @@ UPSAMPLE_BELOW = 300
 """Photos whose shorter side is below this are upsampled once before detection, so faces of
 about 40 px are found; larger photos are searched at their own size (about 4x faster),
 where dlib finds faces from about 80 px."""
+FOUND = ("detector", "retry", "whole image")
+"""How a face was found: the frontal detector's first try, a retry, or the whole image
+taken as the face (``--faces whole``)."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """One retry of :func:`locate_faces`: a detector run on the photo scaled so its shorter
+    side lies within [min_side, max_side] (max_side bounds the cost on large photos), padded
+    on every edge by ``margin`` of that side (numpy's pad ``mode``)."""
+
+    detector: str
+    min_side: int
+    max_side: int
+    margin: float
+    mode: str
+
+
+RETRIES = (Retry("frontal", 150, 480, 0.5, "constant"), Retry("cnn", 120, 240, 0.1, "reflect"))
+"""The retries in order, each parameter chosen by ``benchmarks/predict_faces.py`` on FER2013,
+CK+48 and RAF-DB test crops and on scenes made of them: a black margin lets the frontal
+detector find faces that fill the frame; the CNN detector finds most of what it still
+misses, at several times its cost, which only photos without a frontal face pay."""
+CNN_MODEL = "mmod_human_face_detector.dat"
 
 
 class UnreadableImage(ValueError):
@@ -32,14 +66,17 @@ class UnreadableImage(ValueError):
 
 @dataclass(frozen=True)
 class DetectedFace:
-    """One face in a photo: its detector box, 68 landmarks and aligned RGB crop."""
+    """One face in a photo: its box, 68 landmarks, aligned RGB crop and how it was found."""
 
     box: tuple[int, int, int, int]
     """left, top, right, bottom in the photo's pixels."""
-    landmarks: np.ndarray
-    """(68, 2) x, y in the photo's pixels."""
+    landmarks: np.ndarray | None
+    """(68, 2) x, y in the photo's pixels; None for a whole image taken as the face."""
     crop: np.ndarray
-    """uint8 (side, side, 3), eyes level and framed as in :data:`EYES_AT`."""
+    """uint8 (side, side, 3), eyes level and framed as in :data:`EYES_AT`; the photo itself
+    for a whole image."""
+    found: str = "detector"
+    """One of :data:`FOUND`."""
 
 
 def read_photo(path: Path) -> np.ndarray:
@@ -54,9 +91,7 @@ def read_photo(path: Path) -> np.ndarray:
 
 def find_faces(photo: np.ndarray) -> list[DetectedFace]:
     """Every face dlib's frontal detector finds, largest first."""
-    if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
-        raise ValueError(f"find_faces needs a uint8 (H, W, 3) photo, got {photo.dtype} "
-                         f"{photo.shape}")
+    _check_photo(photo, "find_faces")
     models = dlib_models()
     upsample = 1 if min(photo.shape[:2]) < UPSAMPLE_BELOW else 0
     boxes = sorted(models.detector(photo, upsample), key=lambda box: -box.area())
@@ -64,14 +99,42 @@ def find_faces(photo: np.ndarray) -> list[DetectedFace]:
             for box in boxes]
 
 
+def locate_faces(photo: np.ndarray) -> list[DetectedFace]:
+    """Every face :func:`find_faces` finds; where it finds none, those of the first retry
+    that finds any: the frontal detector on the photo upsampled in a black margin, then
+    dlib's CNN detector. Largest first; an empty list when every try fails."""
+    faces = find_faces(photo)
+    if faces:
+        return faces
+    for retry in RETRIES:
+        framed, scale, pad = _framed(photo, retry)
+        detect = _frontal if retry.detector == "frontal" else _cnn
+        boxes = sorted(detect(framed), key=lambda box: -box.area())
+        if boxes:
+            return [_retried_face(photo, framed, box, scale, pad) for box in boxes]
+    return []
+
+
+def whole_face(photo: np.ndarray) -> DetectedFace:
+    """The whole photo as one face, as a dataset with ``crop = "none"`` takes its files."""
+    _check_photo(photo, "whole_face")
+    height, width = photo.shape[:2]
+    return DetectedFace(box=(0, 0, width, height), landmarks=None, crop=photo,
+                        found="whole image")
+
+
 def face_in_box(photo: np.ndarray, box: tuple[int, int, int, int]) -> DetectedFace:
     """The face inside ``box`` (left, top, right, bottom; a detector's or a dataset's
     published one): its 68 landmarks and the crop :func:`find_faces` would make of it."""
+    points = _landmarks(photo, box)
+    return DetectedFace(box=box, landmarks=points, crop=aligned_crop(photo, points))
+
+
+def _landmarks(photo: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     import dlib
 
     shape = dlib_models().predictor(photo, dlib.rectangle(*box))
-    points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-    return DetectedFace(box=box, landmarks=points, crop=aligned_crop(photo, points))
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
 
 def aligned_crop(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -93,3 +156,53 @@ def aligned_crop(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     crop = Image.fromarray(photo).transform((side, side), Image.Transform.AFFINE,
                                             (a, b, c, d, e, f), Image.Resampling.BILINEAR)
     return np.asarray(crop)
+
+
+def _check_photo(photo: np.ndarray, caller: str) -> None:
+    if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
+        raise ValueError(f"{caller} needs a uint8 (H, W, 3) photo, got {photo.dtype} "
+                         f"{photo.shape}")
+
+
+def _framed(photo: np.ndarray, retry: Retry) -> tuple[np.ndarray, float, int]:
+    """(the photo scaled and padded as ``retry`` says, the scale, the pad in pixels)."""
+    short = min(photo.shape[:2])
+    scale = min(max(short, retry.min_side), retry.max_side) / short
+    image = photo
+    if scale != 1:
+        size = (round(photo.shape[1] * scale), round(photo.shape[0] * scale))
+        image = np.asarray(Image.fromarray(photo).resize(size, Image.Resampling.BILINEAR))
+    pad = round(retry.margin * min(image.shape[:2]))
+    padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode=retry.mode)
+    return np.ascontiguousarray(padded), scale, pad
+
+
+def _retried_face(photo: np.ndarray, framed: np.ndarray, box: Any, scale: float, pad: int
+                  ) -> DetectedFace:
+    """A retry's face: landmarks fitted in the framed image, then mapped to the photo and
+    cropped from it exactly as a first-try face is."""
+    framed_box = (box.left(), box.top(), box.right(), box.bottom())
+    # A pixel centre at x in the framed image lies at (x - pad + 0.5) / scale - 0.5 in the photo.
+    points = (_landmarks(framed, framed_box) - pad + 0.5) / scale - 0.5
+    height, width = photo.shape[:2]
+    corners = (np.array(framed_box, dtype=np.float64) - pad) / scale
+    left, top = (max(0, round(v)) for v in corners[:2])
+    right, bottom = min(width, round(corners[2])), min(height, round(corners[3]))
+    return DetectedFace(box=(left, top, right, bottom), landmarks=points,
+                        crop=aligned_crop(photo, points), found="retry")
+
+
+def _frontal(image: np.ndarray) -> list[Any]:
+    return list(dlib_models().detector(image, 0))
+
+
+def _cnn(image: np.ndarray) -> list[Any]:
+    return [found.rect for found in _cnn_detector()(image, 0)]
+
+
+@functools.cache
+def _cnn_detector() -> Any:
+    """dlib's CNN face detector, loaded once per process."""
+    import dlib
+
+    return dlib.cnn_face_detection_model_v1(str(model_path().parent / CNN_MODEL))

@@ -1,0 +1,166 @@
+"""Which of a run's saved models ``ferbench predict`` uses, and soft-vote ensembles of them.
+
+By default the model (or the run's ``--ensembles`` blend) with the best mean cross-dataset
+accuracy: a user's photos are another dataset, so accuracy on datasets a model was not
+trained on predicts accuracy on them better than accuracy on its own test split. A run
+without cross-dataset results falls back to the largest training set and the best
+within-dataset accuracy on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ferbench.eval.ensembles import SEPARATOR
+from ferbench.predict.saved import SavedModel, load_model
+from ferbench.results.store import ResultStore
+
+
+class ModelChoiceError(ValueError):
+    """No saved model in the run matches what was asked for."""
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The chosen method (``a+b`` for an ensemble), its training set, the saved model of
+    each member, and why it was chosen."""
+
+    method: str
+    train: str
+    paths: tuple[Path, ...]
+    reason: str
+
+    @property
+    def path(self) -> Path:
+        """The saved model of the first (for a single method, the only) member."""
+        return self.paths[0]
+
+
+def choose_model(run_dir: Path, method: str | None = None, train: str | None = None
+                 ) -> ModelChoice:
+    """The saved model to use: ``method`` (``a+b`` soft-votes a and b) trained on ``train``,
+    each defaulting to the best by mean cross-dataset accuracy (see the module docstring).
+
+    Of several folds or seeds, the model trained on the whole training set (else the first
+    fold) of the lowest seed is used.
+    """
+    run_dir = Path(run_dir)
+    records = [r for r in ResultStore(run_dir).records()
+               if r.get("status") == "ok" and r.get("corruption") is None
+               and r.get("train_fraction") is None]
+    saved = [r for r in records if r.get("model")]
+    if not saved:
+        raise ModelChoiceError(f"{run_dir} holds no saved models: run `ferbench run` there "
+                               f"without --no-save-models first")
+    available = sorted({(r["method"], r["train"]) for r in saved})
+    names = {r["method"] for r in records} | ({method} if method else set())
+    pool = sorted((name, data) for name in names for data in {t for _, t in available}
+                  if (method is None or name == method) and (train is None or data == train)
+                  and all((m, data) in available for m in name.split(SEPARATOR)))
+    if not pool:
+        options = ", ".join(f"{m} trained on {t}" for m, t in available)
+        raise ModelChoiceError(f"{run_dir} has no saved model for method={method or 'any'}, "
+                               f"train={train or 'any'}; it has: {options}")
+    cross = _mean_accuracy(records, "cross", pool)
+    if cross:
+        name, data = max(sorted(cross), key=cross.__getitem__)
+        tests = sorted({r["test"] for r in records if r["protocol"] == "cross"
+                        and (r["method"], r["train"]) == (name, data)})
+        reason = (f"best mean cross-dataset accuracy, {cross[name, data]:.3f} on "
+                  f"{', '.join(tests)} (photos are another dataset)")
+        if method and train:
+            reason = "as asked"
+    else:
+        name, data, reason = _within_choice(records, pool, method, train)
+    paths = tuple(_member_path(run_dir, saved, member, data)
+                  for member in name.split(SEPARATOR))
+    return ModelChoice(method=name, train=data, paths=paths, reason=reason)
+
+
+def _within_choice(records: list[dict[str, Any]], pool: list[tuple[str, str]],
+                   method: str | None, train: str | None) -> tuple[str, str, str]:
+    """Without cross-dataset results: the largest training set, the best within it."""
+    reasons = ["the run has no cross-dataset results"]
+    if train is None:
+        size: dict[str, int] = {}
+        for record in records:
+            size[record["train"]] = max(size.get(record["train"], 0), record["n_train"])
+        train = max({data for _, data in pool}, key=lambda data: (size[data], data))
+        reasons.append(f"largest training set: {train}")
+    pool = [(name, data) for name, data in pool if data == train]
+    if method is None:
+        within = _mean_accuracy(records, "within", pool)
+        method = max(sorted(within), key=within.__getitem__)[0] if within else pool[0][0]
+        reasons.append(f"best within-{train} accuracy: {method}")
+    return method, train, "; ".join(reasons) if len(reasons) > 1 else "as asked"
+
+
+def _mean_accuracy(records: list[dict[str, Any]], protocol: str,
+                   pool: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
+    scores: dict[tuple[str, str], list[float]] = {}
+    for record in records:
+        key = (record["method"], record["train"])
+        if record["protocol"] == protocol and key in pool:
+            scores.setdefault(key, []).append(record["metrics"]["accuracy"])
+    return {key: float(np.mean(values)) for key, values in scores.items()}
+
+
+def _member_path(run_dir: Path, saved: list[dict[str, Any]], method: str, train: str) -> Path:
+    chosen = min((r for r in saved if (r["method"], r["train"]) == (method, train)),
+                 key=lambda r: (r["seed"], r["fold"] if r["fold"] is not None else -1))
+    return model_path(run_dir, chosen)
+
+
+def model_path(run_dir: Path, record: dict[str, Any]) -> Path:
+    """The folder a record's ``model`` names, which must lie inside ``RUN_DIR/models``: a
+    record is a file anyone may have edited, and its path is never followed out of the run."""
+    models = (run_dir / "models").resolve()
+    named = record.get("model")
+    path = (run_dir / named).resolve() if isinstance(named, str) else None
+    if path is None or Path(named).is_absolute() or models not in path.parents:
+        raise ModelChoiceError(f"{run_dir}: the record of cell {record.get('cell')!r} names "
+                               f"model {named!r}, which is not a folder inside {models}")
+    return path
+
+
+class Ensemble:
+    """Saved models soft-voting: each member's probabilities over the classes all members
+    share, renormalised to sum to 1, averaged."""
+
+    def __init__(self, members: Sequence[SavedModel]):
+        self.members = list(members)
+        shared = set.intersection(*(set(m.classes) for m in self.members))
+        self.classes = [c for c in self.members[0].classes if c in shared]
+        if not self.classes:
+            raise ModelChoiceError(f"{self.name}: its members share no class")
+
+    @property
+    def name(self) -> str:
+        return SEPARATOR.join(m.name for m in self.members)
+
+    def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
+        """Like :meth:`SavedModel.predict_faces`: a ``label`` column and one averaged
+        probability column per shared class."""
+        votes = []
+        for member in self.members:
+            proba = member.predict_faces(images)[self.classes].to_numpy()
+            votes.append(proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12))
+        proba = np.mean(votes, axis=0)
+        frame = pd.DataFrame(proba, columns=self.classes)
+        frame.insert(0, "label", [self.classes[i] for i in np.argmax(proba, axis=1)])
+        return frame
+
+    def __repr__(self) -> str:
+        return f"Ensemble({self.name}, classes={self.classes})"
+
+
+def load_choice(choice: ModelChoice) -> SavedModel | Ensemble:
+    """The chosen saved model, or the soft-vote ensemble of its members."""
+    models = [load_model(path) for path in choice.paths]
+    return models[0] if len(models) == 1 else Ensemble(models)
