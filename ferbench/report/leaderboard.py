@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ferbench.data.inventory import skipped_note
 from ferbench.eval import stats
 from ferbench.report import ensembles
 from ferbench.report.data import ALPHA, ReportData
@@ -114,8 +115,8 @@ def provenance(data: ReportData) -> list[str]:
         for name, parts in info.get("data", {}).items():
             sizes = ", ".join(f"{p} {v['n']}" for p, v in parts.items())
             prints = ", ".join(f"{p} `{v['fingerprint'][:12]}`" for p, v in parts.items())
-            skipped = sum(v.get("provenance", {}).get("skipped", 0) for v in parts.values())
-            bad = f"; {skipped} malformed samples skipped" if skipped else ""
+            dataset_facts = next(iter(parts.values()), {}).get("provenance", {})
+            bad = f"; {skipped_note(dataset_facts)}" if dataset_facts.get("skipped") else ""
             lines.append(f"  - data {name} ({variants.get(name, '?')}): {sizes}{bad}; "
                          f"fingerprints {prints}")
     return lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ferbench.report import leaderboard
 from ferbench.report.data import ReportData
-from ferbench.report.leaderboard import within_table
+from ferbench.report.leaderboard import provenance, within_table
 from tests.report.records import ANGER, HAPPINESS, answers, cell, failed
 
 
@@ -97,3 +97,14 @@ def test_pages_are_linked_in_the_order_given_and_provenance_is_listed():
     assert "- run `runs/r`: no provenance recorded" in page
     assert "- `ferbench run` (started today, run directory `runs/s`)" in page
     assert f"  - data d (v1): test 100; fingerprints test `{'f' * 12}`" in page
+
+
+def test_provenance_breaks_skipped_samples_down_by_reason_once_per_dataset(tmp_path):
+    facts = {"skipped": 9, "skipped_by_reason": {"unknown label …": 7, "no face found": 2},
+             "skipped_examples": {"unknown label …": ["a.csv line 3"], "no face found": ["x.jpg"]}}
+    parts = {p: {"n": 10, "fingerprint": "0" * 32, "provenance": facts}
+             for p in ("train", "val", "test")}
+    runs = [{"dir": str(tmp_path), "info": {"data": {"mine": parts}, "variants": {}}}]
+    [line] = [line for line in provenance(ReportData([], runs)) if "data mine" in line]
+    assert ("9 bad samples skipped: unknown label … 7 (e.g. a.csv line 3); no face found 2 "
+            "(e.g. x.jpg)") in line
