@@ -45,8 +45,10 @@ class RandomForest(FeatureClassifier):
         )
 
 
-@register_method("xgboost", requires=("xgboost",), details={"default features": "hog"},
-                 budgets={"quick": {"n_estimators": 20, "max_depth": 3}, "standard": {},
+@register_method("xgboost", requires=("xgboost",),
+                 details={"default features": "hog+landmarks"},
+                 budgets={"quick": {"n_estimators": 20, "max_depth": 3, "features": "hog"},
+                          "standard": {},
                           "full": {}})
 class XGBoost(FeatureClassifier):
     """Gradient-boosted trees (xgboost, histogram method) on raw features.
@@ -57,7 +59,8 @@ class XGBoost(FeatureClassifier):
     of plain ``XGBClassifier()`` on the same HOG (docs/decisions.md).
     These defaults are the ``standard`` and ``full`` budgets; ``quick`` (the embedded demo)
     boosts 20 rounds of depth 3, since a fit's cost grows with its trees whatever the number
-    of faces.
+    of faces, and keeps HOG alone like the other classical methods.
+    Features default to HOG + dlib's landmarks, which beat HOG alone on both validation sets.
     ``n_jobs`` defaults to 1: xgboost's OpenMP threads degrade badly when cores are shared.
     Raise it on a dedicated machine.
     """
@@ -65,7 +68,7 @@ class XGBoost(FeatureClassifier):
     score_kind = "softmax of boosted margins trained with log-loss"
 
     def __init__(self, n_estimators: int = 150, max_depth: int = 6, learning_rate: float = 0.2,
-                 max_bin: int = 32, n_jobs: int = 1, features: str = "hog",
+                 max_bin: int = 32, n_jobs: int = 1, features: str = "hog+landmarks",
                  mirror: bool | str = "auto", image_size: int = 48, seed: int = 0):
         if not isinstance(n_estimators, int) or n_estimators < 1:
             raise ValueError(f"xgboost: n_estimators must be a positive int, got {n_estimators!r}")
