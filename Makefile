@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 EXTRAS := deep,ray,video,dev
 INSTALLED := $(VENV)/.installed-$(EXTRAS)
 
-.PHONY: run test lint clean
+REAL_METHODS := svm,knn,rf,xgboost,cnn,seresnet
+REAL_DATASETS := fer2013,ferplus,rafdb,ckplus
+
+.PHONY: run test lint clean real analyses clean-tree
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +23,20 @@ run: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -q
+
+# The committed reports come from one clean commit: both refuse a tree with changes.
+real: clean-tree $(INSTALLED)
+	@test -n "$(DATA_ROOT)" || { echo "make real: set DATA_ROOT to a data root (see datasets/README.md)"; exit 2; }
+	$(BIN)/ferbench run --methods $(REAL_METHODS) --datasets $(REAL_DATASETS) \
+		--ensembles cnn+seresnet,svm+cnn --data-root $(DATA_ROOT) --out runs/real --reports reports
+
+analyses: clean-tree $(INSTALLED)
+	$(BIN)/ferbench run --methods svm,xgboost,cnn --datasets synth-fer,synth-raf \
+		--ensembles svm+cnn,xgboost+cnn --corruptions all --train-fractions 0.1,0.25,0.5,1 \
+		--out runs/analyses --reports reports
+
+clean-tree:
+	@test -z "$$(git status --porcelain)" || { echo "make: uncommitted changes (git status); a committed report must come from one clean commit"; exit 2; }
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
