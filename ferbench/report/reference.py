@@ -74,6 +74,5 @@ def published(source: str, method: str = MEANS) -> list[Published]:
 def mean_over(accuracy: Mapping[str, float | None], targets: Sequence[str]) -> float | None:
     """The mean of ``accuracy`` over ``targets``; None unless every target has a value."""
     values = [accuracy.get(target) for target in targets]
-    if not values or any(v is None for v in values):
-        return None
-    return sum(values) / len(values)  # type: ignore[arg-type]
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known and len(known) == len(values) else None
