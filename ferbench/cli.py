@@ -20,7 +20,7 @@ from ferbench.data.described import resolve_dataset
 from ferbench.data.inventory import audit_report, inventory
 from ferbench.eval.corruptions import parse_corruptions
 from ferbench.eval.ensembles import parse_ensembles
-from ferbench.eval.protocols import PROTOCOLS, parse_fractions
+from ferbench.eval.protocols import PROTOCOLS, check_sources, parse_fractions
 from ferbench.predict.choice import choose_model, load_choice
 from ferbench.predict.explain import explanation_kind
 from ferbench.predict.prediction import FACES, NO_FACE, Outputs, predict_frame
@@ -97,12 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="train and score methods on datasets, then write the report",
         description="Train every selected method on every selected dataset and score it within "
-                    "and across datasets. Finished cells are stored and skipped on re-runs.")
+                    "and across datasets, or (--train/--test) only on source datasets, scored "
+                    "on target datasets. Finished cells are stored and skipped on re-runs.")
     run.add_argument("--methods", type=_csv, metavar="A,B",
                      help="methods to run (default: every installed method of the default run)")
-    run.add_argument("--datasets", type=_csv, default=list(DEFAULT_DATASETS), metavar="A,B",
+    run.add_argument("--datasets", type=_csv, metavar="A,B",
                      help=f"datasets: registered names or .toml files describing your own "
-                          f"data (default: {','.join(DEFAULT_DATASETS)}, embedded)")
+                          f"data, each trained on and scored on the others "
+                          f"(default: {','.join(DEFAULT_DATASETS)}, embedded)")
+    run.add_argument("--train", type=_csv, default=[], metavar="A",
+                     help="instead of --datasets: the source dataset(s) trained on, e.g. rafdb")
+    run.add_argument("--test", type=_csv, default=[], metavar="B,C",
+                     help="with --train: the target datasets only scored on (cross), e.g. "
+                          "ckplus,fer2013; --protocol cross drops the sources' within cells")
     run.add_argument("--protocol", type=_csv, default=list(PROTOCOLS), metavar="P,Q",
                      help="within, cross or both (default: within,cross)")
     run.add_argument("--seed", type=_seeds, dest="seeds", default=[0], metavar="N",
@@ -215,8 +222,22 @@ def _data_context(args: argparse.Namespace, seed: int = 0) -> DataContext:
                                skip_bad=args.skip_bad, seed=seed)
 
 
+def _run_datasets(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """The run's datasets and its sources (``--train``; empty: every dataset is trained on)."""
+    if args.datasets and (args.train or args.test):
+        raise ValueError("--datasets cannot be combined with --train/--test: --train names the "
+                         "source dataset(s), --test the targets")
+    sources = [resolve_dataset(name) for name in dict.fromkeys(args.train)]
+    targets = [resolve_dataset(name) for name in dict.fromkeys(args.test)]
+    check_sources(sources, targets, args.protocol)
+    if sources:
+        return [*sources, *targets], sources
+    return [resolve_dataset(name) for name in args.datasets or DEFAULT_DATASETS], []
+
+
 def command_run(args: argparse.Namespace) -> int:
     params = parse_settings(args.settings)
+    datasets, sources = _run_datasets(args)
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     if args.executor == "ray":
@@ -224,10 +245,11 @@ def command_run(args: argparse.Namespace) -> int:
     methods = args.methods or default_methods()
     config = RunConfig(
         methods=methods,
-        datasets=[resolve_dataset(name) for name in args.datasets],
+        datasets=datasets,
         run_dir=args.out,
         data=_data_context(args, args.data_seed),
         protocols=tuple(args.protocol),
+        sources=tuple(sources),
         seeds=tuple(args.seeds),
         params=params,
         folds=args.folds,

@@ -38,10 +38,12 @@ def toy_plugins() -> Path:
     return TEST_PLUGINS
 
 
-def _toy_run_args(folder: Path, *extra: str) -> list[str]:
+def _toy_run_args(folder: Path, *extra: str, datasets: str | None = "toy-a,toy-b") -> list[str]:
     """``ferbench run`` arguments on the toy datasets, everything written under ``folder``
-    (run directory ``folder/runs/r``, reports ``folder/reports``)."""
-    return ["run", "--plugins", str(TEST_PLUGINS), "--datasets", "toy-a,toy-b",
+    (run directory ``folder/runs/r``, reports ``folder/reports``); ``datasets=None`` leaves
+    ``--datasets`` out (for ``--train``/``--test``)."""
+    chosen = ["--datasets", datasets] if datasets else []
+    return ["run", "--plugins", str(TEST_PLUGINS), *chosen,
             "--out", str(folder / "runs" / "r"), "--reports", str(folder / "reports"),
             "--cache-dir", str(folder / "cache"), *extra]
 
@@ -53,7 +55,8 @@ def _stored_records(folder: Path) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def run_args():
-    """``run_args(folder, *extra)``: arguments of a toy ``ferbench run`` under ``folder``."""
+    """``run_args(folder, *extra, datasets="toy-a,toy-b")``: arguments of a toy ``ferbench
+    run`` under ``folder``."""
     return _toy_run_args
 
 

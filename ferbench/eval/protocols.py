@@ -9,6 +9,9 @@ A *job* trains one method once; it is then scored on one or more test sets (a *c
   (all of B when B has no official split), for every A ≠ B selected.
 
 So the model that gives A's within row also gives A's cross rows: it is trained once.
+Given ``sources`` (``--train``), only those datasets are trained on and the others are only
+scored on (CD-FER's source → targets protocol); the jobs, and so the keys of their cells,
+are the same as when every dataset is trained on.
 
 A cell scores over a label space fixed before any test label is looked at: within, the
 classes its dataset defines; across, the classes both datasets define (each target's
@@ -19,6 +22,7 @@ records the classes it scored and what fell outside them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,23 +84,53 @@ def dataset_classes(data: Splits) -> tuple[int, ...]:
     return tuple(int(c) for c in labels)
 
 
+def check_sources(sources: Sequence[str], targets: Sequence[str],
+                  protocols: Sequence[str]) -> None:
+    """Check a source → targets selection (``--train`` / ``--test``) before any data is read:
+    both sides named, no dataset on both, and the cross protocol that scores the targets."""
+    if not sources and not targets:
+        return
+    if not targets:
+        raise ValueError(f"--train {','.join(sources)} needs --test: the datasets its models "
+                         f"are scored on (e.g. --train rafdb --test ckplus,fer2013)")
+    if not sources:
+        raise ValueError(f"--test {','.join(targets)} needs --train: the dataset(s) the "
+                         f"models are trained on (e.g. --train rafdb --test {','.join(targets)})")
+    if both := [name for name in sources if name in targets]:
+        raise ValueError(f"--train and --test both name {both[0]!r}: a dataset is either "
+                         f"trained on (--train) or only scored on (--test)")
+    if "cross" not in protocols:
+        raise ValueError(f"--protocol {','.join(protocols)} with --test: the --test datasets "
+                         f"are scored only across datasets; add cross (--protocol cross, or "
+                         f"within,cross to also score each source on its own test split)")
+
+
 def plan_jobs(
-    splits: dict[str, Splits], protocols: tuple[str, ...], seed: int, folds: int | None = None
+    splits: dict[str, Splits], protocols: tuple[str, ...], seed: int, folds: int | None = None,
+    sources: Sequence[str] | None = None,
 ) -> list[Job]:
     """Jobs for the selected datasets and protocols, in a stable order.
 
-    ``folds`` overrides each dataset's own k for subject-independent k-fold.
+    ``folds`` overrides each dataset's own k for subject-independent k-fold. ``sources``
+    names the datasets to train on, the others being only scored on (cross); None trains on
+    every dataset and scores it on the others.
     """
     unknown = set(protocols) - set(PROTOCOLS)
     if unknown:
         raise ValueError(f"unknown protocol(s) {sorted(unknown)}; choose from {PROTOCOLS}")
+    if sources is not None and (missing := [s for s in sources if s not in splits]):
+        raise ValueError(f"source dataset(s) {missing} are not among the loaded datasets "
+                         f"{list(splits)}")
+    trained = list(splits) if sources is None else [n for n in splits if n in sources]
+    tested = list(splits) if sources is None else [n for n in splits if n not in sources]
     jobs: list[Job] = []
     defined = {name: dataset_classes(data) for name, data in splits.items()}
-    for name, data in splits.items():
+    for name in trained:
+        data = splits[name]
         others = [
             Target("cross", other, splits[other].as_target(),
                    tuple(sorted(set(defined[name]) & set(defined[other]))))
-            for other in splits
+            for other in tested
             if other != name and "cross" in protocols
         ]
         if data.test is not None:

@@ -4,5 +4,5 @@
 ``groups``) and writes one page per analysis, each from its own module: ``leaderboard``
 (README.md), ``cross``, ``per_class``, ``confusion``, ``calibration``, ``curves``,
 ``robustness``, ``explanations`` and ``results_csv``. ``tables`` and ``plots`` hold what the
-pages share.
+pages share; ``reference`` reads the published CD-FER figures the cross page shows.
 """

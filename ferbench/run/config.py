@@ -30,6 +30,9 @@ class RunConfig:
     run_dir: Path
     data: DataContext
     protocols: tuple[str, ...] = PROTOCOLS
+    sources: tuple[str, ...] = ()
+    """The datasets trained on (``--train``); the rest of ``datasets`` are only scored on
+    (``--test``). Empty: every dataset is trained on and scored on the others."""
     seeds: tuple[int, ...] = (0,)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     folds: int | None = None

@@ -20,7 +20,14 @@ from ferbench.core.dataset import Dataset, Splits
 from ferbench.core.errors import UnknownNameError
 from ferbench.core.method import InputSpec
 from ferbench.core.registry import DATASETS, METHODS, load_plugins
-from ferbench.eval.protocols import ROBUST, Job, Target, learning_curve_jobs, plan_jobs
+from ferbench.eval.protocols import (
+    ROBUST,
+    Job,
+    Target,
+    check_sources,
+    learning_curve_jobs,
+    plan_jobs,
+)
 from ferbench.run.config import Progress, RunConfig
 from ferbench.run.keys import (
     accepts,
@@ -151,6 +158,15 @@ def _set_up(config: RunConfig, budget: str, name: str) -> MethodSetup:
                        _frozen(resolved_identity(method, entry_budget)))
 
 
+def _check_sources(config: RunConfig) -> None:
+    """Check the sources are among the datasets and leave targets the cross protocol scores."""
+    if unlisted := [name for name in config.sources if name not in config.datasets]:
+        raise ValueError(f"source dataset(s) {unlisted} are not among the run's datasets "
+                         f"{config.datasets}")
+    targets = [name for name in config.datasets if name not in config.sources]
+    check_sources(config.sources, targets if config.sources else [], config.protocols)
+
+
 def settle(config: RunConfig) -> Settings:
     """Check every name and ``--set`` value, resolve the budget and build every method once:
     all that can fail before any data is read."""
@@ -158,6 +174,7 @@ def settle(config: RunConfig) -> Settings:
         METHODS.require_available(name)
     for name in config.datasets:
         DATASETS.require_available(name)
+    _check_sources(config)
     _check_params(config.params)
     datasets = {name: DATASETS.create(name, **config.params.get(name, {}))
                 for name in config.datasets}
@@ -189,7 +206,8 @@ def targets(job: Job, corruptions: tuple[tuple[str, int], ...]) -> list[Target]:
 
 
 def _jobs(config: RunConfig, data: Data, seed: int) -> list[Job]:
-    jobs = plan_jobs(dict(data.splits), config.protocols, seed, config.folds)
+    jobs = plan_jobs(dict(data.splits), config.protocols, seed, config.folds,
+                     config.sources or None)
     return jobs + learning_curve_jobs(jobs, list(config.train_fractions), seed)
 
 

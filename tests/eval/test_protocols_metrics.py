@@ -5,7 +5,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from ferbench import FaceSet, Splits
 from ferbench.data.splits import subject_kfold
 from ferbench.eval.metrics import score
-from ferbench.eval.protocols import plan_jobs
+from ferbench.eval.protocols import check_sources, plan_jobs
 
 
 def faceset(n, classes=(0, 3), subjects=None, name="d"):
@@ -47,6 +47,44 @@ def test_plan_trains_once_per_dataset_and_kfolds_datasets_without_test():
     assert [j.fold for j in within_only] == [None, 0, 1, 2]
     with pytest.raises(ValueError, match="unknown protocol"):
         plan_jobs({"a": official}, ("diagonal",), seed=0)
+
+
+def _described(jobs):
+    return [(j.train_dataset, j.fold, [(t.protocol, t.dataset) for t in j.targets]) for j in jobs]
+
+
+def test_sources_are_the_only_datasets_trained_and_are_scored_on_every_target():
+    official = Splits(train=faceset(20), val=faceset(4), test=faceset(6, name="a"))
+    kfold = Splits(train=faceset(30, subjects=[f"p{i % 6}" for i in range(30)]), kfold=3)
+    other = Splits(train=faceset(10), test=faceset(8, name="c"))
+    splits = {"ck": kfold, "a": official, "c": other}
+    assert _described(plan_jobs(splits, ("within", "cross"), 0, sources=["a"])) == [
+        ("a", None, [("within", "a"), ("cross", "ck"), ("cross", "c")])]
+    assert _described(plan_jobs(splits, ("cross",), 0, sources=["a"])) == [
+        ("a", None, [("cross", "ck"), ("cross", "c")])]
+    # two sources: each is scored on the targets, never on the other source
+    assert _described(plan_jobs(splits, ("within", "cross"), 0, sources=["a", "ck"])) == [
+        ("ck", 0, [("within", "ck")]), ("ck", 1, [("within", "ck")]),
+        ("ck", 2, [("within", "ck")]), ("ck", None, [("cross", "c")]),
+        ("a", None, [("within", "a"), ("cross", "c")])]
+    with pytest.raises(ValueError, match=r"source dataset\(s\) \['b'\] are not among"):
+        plan_jobs(splits, ("cross",), 0, sources=["b"])
+
+
+@pytest.mark.parametrize("sources, targets, protocols, message", [
+    (["rafdb"], [], ("within", "cross"), "--train rafdb needs --test"),
+    ([], ["ckplus", "jaffe"], ("cross",), "--test ckplus,jaffe needs --train"),
+    (["rafdb"], ["ckplus", "rafdb"], ("cross",), "--train and --test both name 'rafdb'"),
+    (["rafdb"], ["ckplus"], ("within",), "--protocol within with --test"),
+])
+def test_a_bad_source_target_selection_is_named(sources, targets, protocols, message):
+    with pytest.raises(ValueError, match=message):
+        check_sources(sources, targets, protocols)
+
+
+def test_a_good_selection_or_none_passes():
+    check_sources([], [], ("within",))
+    check_sources(["rafdb"], ["ckplus", "fer2013"], ("cross",))
 
 
 def test_scores_match_scikit_learn():
