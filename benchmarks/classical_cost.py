@@ -11,6 +11,9 @@ time of each, with two checks against the largest size measured in the same run:
 Feature extraction (HOG, landmarks) is cached and not timed: it is the same for every method.
 
     python benchmarks/classical_cost.py --data-root DATA_ROOT [--methods svm,rf] [--sizes 1000,3000]
+        [--set svm.kernel_choice_faces=10000]
+
+``--set`` takes ``ferbench run``'s syntax, to time a baseline setting in the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ferbench import DataContext, FaceSet, create_dataset, create_method, features
+from ferbench.cli import parse_settings
 
 SIZES = (1000, 3000, 9000, 18000, 28709)
 
@@ -34,11 +38,14 @@ def nested_shares(faces: FaceSet, sizes: list[int], seed: int) -> list[np.ndarra
     return [np.sort(order[:min(size, len(faces))]) for size in sizes]
 
 
-def fit_seconds(method_name: str, faces: FaceSet) -> float:
-    method = create_method(method_name)
+def fit_seconds(method_name: str, faces: FaceSet, params: dict) -> tuple[float, str]:
+    """Seconds to fit, and the kernel the fit chose where the method has one."""
+    method = create_method(method_name, **params)
     started = time.perf_counter()
     method.fit(faces, None)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    kernel = method.describe().get("kernel")
+    return seconds, f"  kernel {kernel}" if kernel else ""
 
 
 def doubling_cost(n1: int, t1: float, n2: int, t2: float) -> float:
@@ -53,7 +60,9 @@ def main() -> None:
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--max-doubling", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME.PARAM=VALUE")
     args = parser.parse_args()
+    settings = parse_settings(args.set)
     ctx = DataContext.default(data_root=args.data_root)
     train = create_dataset("fer2013").load(ctx).train
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -62,11 +71,13 @@ def main() -> None:
     failures = []
     for name in args.methods.split(","):
         prepared = features.prepare(train, create_method(name).input_spec, cache)
-        times = [fit_seconds(name, prepared.subset(index)) for index in shares]
+        params = settings.get(name, {})
+        times, notes = zip(*(fit_seconds(name, prepared.subset(index), params)
+                             for index in shares))
         counts = [len(index) for index in shares]
-        print(f"\n{name}: fit seconds by training faces")
-        for n, seconds in zip(counts, times):
-            print(f"  {n:>6d}  {seconds:8.1f}s  ({seconds / times[-1]:.2f} x the largest)")
+        print(f"\n{name} {params or ''}: fit seconds by training faces")
+        for n, seconds, note in zip(counts, times, notes):
+            print(f"  {n:>6d}  {seconds:8.1f}s  ({seconds / times[-1]:.2f} x the largest){note}")
         for (n1, t1), (n2, t2) in zip(zip(counts, times), zip(counts[1:], times[1:])):
             cost = doubling_cost(n1, t1, n2, t2)
             print(f"  {n1} -> {n2}: doubling costs x{cost:.2f}")

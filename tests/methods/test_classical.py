@@ -105,6 +105,33 @@ def test_svm_inner_folds_keep_a_subject_and_the_mirror_images_together(monkeypat
         for subject in set(subjects):
             inside = [i in used for i in np.flatnonzero(subjects == subject)]
             assert all(inside) or not any(inside), f"subject {subject} split across folds"
+def test_svm_compares_kernels_on_a_bounded_sample_of_the_training_faces(monkeypatch):
+    from ferbench import create_method
+
+    with pytest.raises(ValueError, match="kernel_choice_faces must be an int of at least 60"):
+        create_method("svm", kernel_choice_faces=10)
+    train = features.prepare(toy_faces((0, 3, 4), 40), create_method("svm").input_spec)
+    svm = create_method("svm", kernel_choice_faces=60, mirror=False)
+    seen = []
+    real_pipeline = type(svm)._pipeline
+
+    def spying(self, kernel, n_samples, n_features):
+        model = real_pipeline(self, kernel, n_samples, n_features)
+        fit = model.fit
+        model.fit = lambda x, y: (seen.append(y), fit(x, y))[1]
+        return model
+
+    monkeypatch.setattr(type(svm), "_pipeline", spying)
+    svm.fit(train)
+    inner, final = seen[:-1], seen[-1]
+    assert len(inner) == 2 * 3 and len(final) == len(train) == 120
+    # each face of the 60-face sample is in the training part of 2 of the 3 inner folds
+    assert sum(len(rows) for rows in inner[:3]) == 2 * 60
+    assert np.bincount(np.concatenate(inner[:3])).tolist() == [40, 40, 40]  # stratified
+    scores = svm.describe()["kernel_inner_accuracy"].values()
+    assert all(round(score * 60, 2).is_integer() for score in scores)  # out of the 60
+
+
 def test_method_without_prepared_features_says_how_to_prepare():
     from ferbench import create_method
 
