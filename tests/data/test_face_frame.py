@@ -4,6 +4,8 @@ datasets as published by default, bad choices named."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -148,13 +150,16 @@ def test_faces_naming_a_dataset_outside_the_run_is_refused_before_any_data(tmp_p
 
 def test_a_run_states_its_framing_in_the_report_and_keeps_its_cells_apart(tmp_path, run_args,
                                                                           stored):
-    args = run_args(tmp_path, "--methods", "nearest-mean", "--protocol", "within")
+    args = run_args(tmp_path, "--methods", "svm", "--protocol", "within", "--budget", "quick")
     assert main(args) == 0
     before = {r["train"]: r["cell"] for r in stored(tmp_path)}
     assert main([*args, "--faces", "toy-a=aligned"]) == 0
     after = {r["train"]: r["cell"] for r in stored(tmp_path)}
     assert after["toy-a"] != before["toy-a"]  # aligned faces: a cell of their own
     assert after["toy-b"] == before["toy-b"]  # as published both times: stored once, reused
+    manifests = [json.loads(path.read_text()) for path in
+                 (tmp_path / "runs" / "r" / "models").glob("svm__toy-a__*/model.json")]
+    assert sorted(m["training"]["faces"] for m in manifests) == ["aligned", "as-published"]
     readme = (tmp_path / "reports" / "r" / "README.md").read_text()
     assert "faces aligned (detector 0, retry 0, image box 100, fallback 0" in readme
     assert "faces as published" in readme
