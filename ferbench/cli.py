@@ -17,6 +17,7 @@ from ferbench.core.dataset import DataContext, DatasetFormatError, DatasetNotFou
 from ferbench.core.errors import PluginError, UnknownNameError
 from ferbench.core.registry import DATASETS, METHODS, load_plugins
 from ferbench.data.described import resolve_dataset
+from ferbench.data.framing import parse_faces
 from ferbench.data.inventory import audit_report, inventory
 from ferbench.eval.corruptions import parse_corruptions
 from ferbench.eval.ensembles import parse_ensembles
@@ -45,6 +46,13 @@ def _seeds(text: str) -> list[int]:
         return [int(seed) for seed in _csv(text)]
     except ValueError:
         raise argparse.ArgumentTypeError(f"seeds must be integers, got {text!r}") from None
+
+
+def _faces(text: str) -> dict[str, str]:
+    try:
+        return parse_faces(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _value(text: str) -> Any:
@@ -122,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folds of subject-independent k-fold (datasets without a test split)")
     run.add_argument("--set", action="append", default=[], metavar="NAME.PARAM=VALUE",
                      dest="settings", help="a method or dataset parameter, e.g. svm.C=10")
+    run.add_argument("--faces", type=_faces, default={}, metavar="CHOICE",
+                     help="aligned (every face re-detected, eye-aligned to one frame) or "
+                          "as-published, per dataset too: fer2013=as-published,aligned "
+                          "(default: aligned; as-published for synthetic data)")
     run.add_argument("--budget", choices=(AUTO, *BUDGETS), default=AUTO,
                      help="training budget of methods that have presets (deep methods): "
                           "quick (3-minute demo), standard (a CPU benchmark), full (the "
@@ -264,6 +276,7 @@ def command_run(args: argparse.Namespace) -> int:
         train_fractions=tuple(parse_fractions(args.train_fractions)),
         budget=args.budget,
         command=shlex.join(["ferbench", *args.argv]),
+        faces=args.faces,
     )
     summary = run(config)
     readme = write_report([args.out], args.reports / args.out.resolve().name)

@@ -100,6 +100,17 @@ class Dataset(ABC):
     embedded: bool = False
     """True for data generated or shipped with ferbench (no download): such runs default to
     the quick budget."""
+    faces: str = "aligned"
+    """How ``ferbench run`` frames this dataset's faces unless ``--faces`` says otherwise:
+    "aligned" (re-detected and eye-aligned to one frame shared by every dataset, see
+    :mod:`ferbench.data.faces.frame`) or "as-published". Drawn faces (the synthetic datasets)
+    say "as-published": dlib finds no face in them."""
+
+    @property
+    def framed_on_load(self) -> str:
+        """How :meth:`load` already puts faces in the aligned frame (e.g. ``crop = "align"``),
+        so a run does not align them again; "" when it does not."""
+        return ""
 
     @abstractmethod
     def locate(self, ctx: DataContext) -> str:

@@ -32,6 +32,9 @@ class FaceSet:
     provenance: free-form facts about the source (variant, files, counts skipped, …).
     features:   precomputed feature matrices by feature key, row-aligned with images;
                 filled by :func:`ferbench.features.prepare`, never by a dataset.
+    frame:      how the faces were framed when the run re-framed them ("aligned"), else ""
+                (as the dataset published them); part of :attr:`fingerprint` when set, so
+                re-framed faces never share caches or stored cells with the published ones.
     """
 
     images: np.ndarray
@@ -42,6 +45,7 @@ class FaceSet:
     split: str = "all"
     provenance: Mapping[str, Any] = field(default_factory=dict)
     features: Mapping[str, np.ndarray] = field(default_factory=dict)
+    frame: str = ""
 
     def __post_init__(self) -> None:
         images = np.asarray(self.images)
@@ -120,6 +124,8 @@ class FaceSet:
         digest.update(str(self.images.shape).encode())
         digest.update(np.ascontiguousarray(self.images).data)
         digest.update(self.labels.tobytes())
+        if self.frame:
+            digest.update(f"frame={self.frame}".encode())
         return digest.hexdigest()
 
     def subset(self, index: np.ndarray, split: str | None = None) -> FaceSet:
@@ -186,4 +192,5 @@ def concatenate(parts: list[FaceSet], split: str) -> FaceSet:
         dataset=first.dataset,
         split=split,
         provenance=first.provenance,
+        frame=first.frame,
     )

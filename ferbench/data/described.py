@@ -49,6 +49,11 @@ class DescribedDataset(Dataset):
         self.description = description
         self.name = description.name
 
+    @property
+    def framed_on_load(self) -> str:
+        crop = self.description.crop
+        return f"aligned when decoded ({crops.describe(crop)})" if crop == "detect" else ""
+
     def locate(self, ctx: DataContext) -> str:
         described = self.description
         if not described.images.is_dir():

@@ -186,6 +186,10 @@ class BoxedFacesDataset(ValFromTrainDataset):
         super().__init__(val_fraction)
         self.crop = crops.check_box_crop(self.name, crop)
 
+    @property
+    def framed_on_load(self) -> str:
+        return f"aligned when decoded ({crops.describe(self.crop)})" if self.crop == "align" else ""
+
     def check(self, folder: Path, variant: str) -> None:
         crops.check_detector(self.crop)
 

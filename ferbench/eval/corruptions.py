@@ -112,4 +112,5 @@ def corrupt(faces: FaceSet, name: str, severity: int, seed: int = 0) -> FaceSet:
     images = CORRUPTIONS[name](faces.images, severity, rng)
     return FaceSet(images, faces.labels, faces.subjects, faces.ids, dataset=faces.dataset,
                    split=f"{faces.split}+{name}{severity}",
-                   provenance={**faces.provenance, "corruption": f"{name} {severity}"})
+                   provenance={**faces.provenance, "corruption": f"{name} {severity}"},
+                   frame=faces.frame)

@@ -144,6 +144,11 @@ class Ensemble:
     def name(self) -> str:
         return SEPARATOR.join(m.name for m in self.members)
 
+    @property
+    def aligned(self) -> bool:
+        """Whether every member was trained on aligned faces (:attr:`SavedModel.aligned`)."""
+        return all(m.aligned for m in self.members)
+
     def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
         """Like :meth:`SavedModel.predict_faces`: a ``label`` column and one averaged
         probability column per shared class."""

@@ -45,10 +45,13 @@ FACES = ("detect", "whole")
 ``whole`` takes each image as one face crop, as a dataset with ``crop = "none"`` does."""
 FACE_CROP_SHARE = 0.4
 """A photo whose only face's box covers at least this share of it is already a face crop,
-and is classified whole, framed as its author framed it, as the face-crop datasets (FER2013,
-CK+48, RAF-DB aligned) were in the benchmark; aligning such crops anew loses accuracy against
-the run's own score (``benchmarks/predict_agreement.py``). The share is above 0.4 on nearly
-all of those datasets' test crops, and below it for faces in 350x350 scenes made of them."""
+and a model trained on faces as published classifies it whole, framed as its author framed
+it, as the face-crop datasets (FER2013, CK+48, RAF-DB aligned) were in its training; aligning
+such crops anew loses accuracy against the run's own score
+(``benchmarks/predict_agreement.py``). A model trained on aligned faces (``ferbench run
+--faces aligned``) gets the aligned crop, as its training faces were. The share is above 0.4
+on nearly all of those datasets' test crops, and below it for faces in 350x350 scenes made of
+them."""
 COLUMNS = ["path", "face", "found", "left", "top", "right", "bottom", "label"]
 """The columns of a prediction before the class probabilities (then ``error``); with a
 video, ``time`` (seconds) and ``track`` (a face followed across frames) follow ``path``."""
@@ -77,16 +80,17 @@ class Outputs:
     timeline: Path | None = None
 
 
-def photo_faces(photo: np.ndarray, faces: str) -> list[DetectedFace]:
-    """The faces of ``photo`` as ``faces`` (one of :data:`FACES`) takes them; a face crop
-    found by detection (see :data:`FACE_CROP_SHARE`) keeps how it was found and its box, and
-    its crop is the whole photo."""
+def photo_faces(photo: np.ndarray, faces: str, aligned: bool = False) -> list[DetectedFace]:
+    """The faces of ``photo`` as ``faces`` (one of :data:`FACES`) takes them; unless the
+    model was trained on ``aligned`` faces, a face crop found by detection (see
+    :data:`FACE_CROP_SHARE`) keeps how it was found and its box, and its crop is the whole
+    photo."""
     if faces not in FACES:
         raise ValueError(f"faces must be one of {', '.join(FACES)}, got {faces!r}")
     if faces == "whole":
         return [whole_face(photo)]
     found = locate_faces(photo)
-    if len(found) == 1 and box_share(found[0].box, photo.shape) >= FACE_CROP_SHARE:
+    if not aligned and len(found) == 1 and box_share(found[0].box, photo.shape) >= FACE_CROP_SHARE:
         return [replace(found[0], crop=photo)]
     return found
 
@@ -124,28 +128,29 @@ def predict_files(model: SavedModel | Ensemble, files: Iterable[tuple[Path, Path
     files = list(files)
     kind = explanation_kind(model) if outputs.explain else None
     keep = bool(outputs.annotate or kind)
+    aligned = getattr(model, "aligned", False)  # a duck-typed model: published faces
     rows: list[dict[str, Any]] = []
     pending: list[_Photo] = []
     for path, name in _progress(files, progress):
         if is_video(path):
             rows += _classified(model, pending, outputs, kind) + _video_rows(
-                model, path, name, fps, faces, outputs, progress)
+                model, path, name, fps, faces, aligned, outputs, progress)
             pending = []
             continue
-        pending.append(_read(path, name, faces, keep))
+        pending.append(_read(path, name, faces, aligned, keep))
         if len(pending) == BATCH:
             rows += _classified(model, pending, outputs, kind)
             pending = []
     return rows + _classified(model, pending, outputs, kind)
 
 
-def _read(path: Path, name: Path, faces: str, keep: bool) -> _Photo:
+def _read(path: Path, name: Path, faces: str, aligned: bool, keep: bool) -> _Photo:
     """The photo's faces; the photo itself only when ``keep`` (to draw on it)."""
     try:
         photo = read_photo(path)
     except (UnreadableImage, FileNotFoundError) as error:
         return _Photo(path, name, error=str(error))
-    found = photo_faces(photo, faces)
+    found = photo_faces(photo, faces, aligned)
     return _Photo(path, name, photo if keep else None, found, None if found else NO_FACE)
 
 
@@ -178,11 +183,12 @@ def _classified(model: SavedModel | Ensemble, photos: list[_Photo], outputs: Out
 
 
 def _video_rows(model: SavedModel | Ensemble, path: Path, name: Path, fps: float, faces: str,
-                outputs: Outputs, progress: bool) -> list[dict[str, Any]]:
+                aligned: bool, outputs: Outputs, progress: bool) -> list[dict[str, Any]]:
     """A video's rows (:func:`~ferbench.predict.video.predict_video`), or one saying why it
     has none; its timelines under ``outputs.timeline``."""
     try:
-        rows = predict_video(model, path, fps, lambda frame: photo_faces(frame, faces), progress)
+        rows = predict_video(model, path, fps, lambda frame: photo_faces(frame, faces, aligned),
+                             progress)
     except ValueError as error:
         return [{"path": str(path), "face": None, "error": str(error)}]
     if outputs.timeline:

@@ -218,6 +218,12 @@ class SavedModel:
         """Shape of the training dataset's faces, before the method's view."""
         return list(self.manifest["training"]["face_shape"])
 
+    @property
+    def aligned(self) -> bool:
+        """Whether the training faces were re-framed by ``ferbench run --faces aligned``
+        (models saved before that option say nothing and were not)."""
+        return self.manifest["training"].get("faces") == "aligned"
+
     def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
         """Class probabilities of face crops (uint8, gray or RGB, any size) as a pandas
         DataFrame: a ``label`` column and one probability column per class."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ferbench.data.framing import faces_note
 from ferbench.data.inventory import skipped_note
 from ferbench.eval import stats
 from ferbench.report import ensembles
@@ -117,6 +118,8 @@ def provenance(data: ReportData) -> list[str]:
             prints = ", ".join(f"{p} `{v['fingerprint'][:12]}`" for p, v in parts.items())
             dataset_facts = next(iter(parts.values()), {}).get("provenance", {})
             bad = f"; {skipped_note(dataset_facts)}" if dataset_facts.get("skipped") else ""
+            framed = faces_note(dataset_facts)
+            bad += f"; {framed}" if framed else ""
             lines.append(f"  - data {name} ({variants.get(name, '?')}): {sizes}{bad}; "
                          f"fingerprints {prints}")
     return lines

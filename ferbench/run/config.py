@@ -47,6 +47,10 @@ class RunConfig:
     corruptions: tuple[tuple[str, int], ...] = ()
     train_fractions: tuple[float, ...] = ()
     command: str = ""
+    faces: dict[str, str] = field(default_factory=dict)
+    """``--faces`` parsed (:func:`ferbench.data.framing.parse_faces`): dataset, or "" for
+    every other one, → "aligned" or "as-published"; a dataset not named takes its own
+    default (:attr:`ferbench.core.dataset.Dataset.faces`)."""
 
 
 @dataclass

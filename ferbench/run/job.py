@@ -148,7 +148,8 @@ def _save(method: Method, item: WorkItem, params: dict[str, Any],
               / f"{item.method}__{job.train_dataset}__{fold}__s{item.seed}__{item.job_key}")
     training = {"dataset": job.train_dataset, "fold": job.fold, "seed": item.seed,
                 "n": len(job.train), "fingerprint": job.train.fingerprint,
-                "face_shape": list(job.train.images.shape[1:]), "job": item.job_key}
+                "face_shape": list(job.train.images.shape[1:]), "job": item.job_key,
+                "faces": job.train.frame or "as-published"}
     try:
         save_model(method, item.method, params, outputs.root / folder, training)
     except Exception as error:

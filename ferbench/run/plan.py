@@ -20,6 +20,7 @@ from ferbench.core.dataset import Dataset, Splits
 from ferbench.core.errors import UnknownNameError
 from ferbench.core.method import InputSpec
 from ferbench.core.registry import DATASETS, METHODS, load_plugins
+from ferbench.data.framing import faces_note, faces_of, frame_splits
 from ferbench.eval.protocols import (
     ROBUST,
     Job,
@@ -66,6 +67,8 @@ class Settings:
     budget: str
     datasets: Mapping[str, Dataset]
     methods: Mapping[str, MethodSetup]
+    faces: Mapping[str, str]
+    """Dataset name → how its faces are framed: "aligned" or "as-published"."""
 
     @property
     def embedded(self) -> Mapping[str, bool]:
@@ -180,19 +183,24 @@ def settle(config: RunConfig) -> Settings:
                 for name in config.datasets}
     budget = resolve_budget(config.budget, (p.embedded for p in datasets.values()))
     methods = {name: _set_up(config, budget, name) for name in config.methods}
-    return Settings(config, budget, _frozen(datasets), _frozen(methods))
+    faces = faces_of(datasets, config.faces)
+    return Settings(config, budget, _frozen(datasets), _frozen(methods), _frozen(faces))
 
 
 def load(settings: Settings, progress: Progress) -> Data:
-    """Locate every dataset first (so a missing one fails before any work), then load."""
+    """Locate every dataset first (so a missing one fails before any work), then load and
+    frame its faces as ``--faces`` says (aligned faces are cached: aligned once)."""
     context = settings.config.data
     variants = {name: p.locate(context) for name, p in settings.datasets.items()}
     splits = {}
     for name, plugin in settings.datasets.items():
         started = time.perf_counter()
-        splits[name] = plugin.load(context)
-        sizes = ", ".join(f"{k} {len(v)}" for k, v in splits[name].parts().items())
-        progress(f"loaded {name} ({variants[name]}): {sizes} "
+        splits[name] = frame_splits(plugin.load(context), plugin, settings.faces[name],
+                                    context.cache_dir)
+        parts = splits[name].parts()
+        sizes = ", ".join(f"{k} {len(v)}" for k, v in parts.items())
+        framed = faces_note(next(iter(parts.values())).provenance)
+        progress(f"loaded {name} ({variants[name]}): {sizes}; {framed} "
                  f"[{time.perf_counter() - started:.1f}s]")
     return Data(_frozen(variants), _frozen(splits))
 

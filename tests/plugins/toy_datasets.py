@@ -8,6 +8,8 @@ from ferbench.testing import toy_faces
 
 @register_dataset("toy-a", summary="toy stripes, official train/val/test split")
 class ToyA(Dataset):
+    faces = "as-published"
+
     def locate(self, ctx: DataContext) -> str:
         return "generated"
 
@@ -22,6 +24,8 @@ class ToyA(Dataset):
 
 @register_dataset("toy-b", summary="toy stripes in colour, no official split (subject k-fold)")
 class ToyB(Dataset):
+    faces = "as-published"
+
     def locate(self, ctx: DataContext) -> str:
         return "generated"
 

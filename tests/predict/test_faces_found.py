@@ -13,7 +13,7 @@ from ferbench.core.registry import DATASETS
 from ferbench.data.faces.photos import find_faces, locate_faces, read_photo
 from ferbench.predict.choice import choose_model
 from ferbench.predict.prediction import FACE_CROP_SHARE, box_share, photo_faces, predict_frame
-from ferbench.predict.saved import load_model
+from ferbench.predict.saved import SavedModel, load_model
 from ferbench.results.store import ResultStore
 from tests.conftest import TEST_PLUGINS
 
@@ -91,3 +91,18 @@ def test_a_photo_that_is_a_face_crop_is_classified_whole(saved_run, shared_data,
     scene[100:196, 150:246] = np.asarray(Image.open(crop).convert("RGB").resize((96, 96)))
     faces = photo_faces(scene, "detect")
     assert len(faces) == 1 and faces[0].crop.shape[0] < 200
+
+
+def test_a_face_crop_is_aligned_for_a_model_trained_on_aligned_faces(shared_data):
+    """``--faces aligned`` trained the model on re-framed faces: a face crop is framed the
+    same way for it, not classified whole; older models (no ``faces`` in their manifest) keep
+    the crop whole."""
+    crop = sorted((shared_data / "ckplus48" / "CK+48" / "surprise").glob("*.png"))[0]
+    photo = np.asarray(Image.open(crop).convert("RGB"))
+    published = photo_faces(photo, "detect")
+    aligned = photo_faces(photo, "detect", aligned=True)
+    assert published[0].crop is photo
+    assert aligned[0].crop is not photo and aligned[0].box == published[0].box
+    manifest = {"training": {"face_shape": [48, 48]}}
+    assert not SavedModel(None, manifest, crop).aligned
+    assert SavedModel(None, {"training": {"faces": "aligned"}}, crop).aligned

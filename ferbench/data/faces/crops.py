@@ -12,6 +12,12 @@ so a model trained on those datasets meets photos' faces framed as its training 
 Every way the result is :data:`SHAPE`, like RAF-DB's aligned faces. Many files are spread
 over worker processes (``FERBENCH_JOBS``, else every core), with a progress bar on stderr
 when it is a terminal.
+
+One vocabulary of face handling (datasets/README.md shows the same table): a run's
+``--faces aligned`` (:mod:`ferbench.data.faces.frame`), ``crop = "detect"`` / ``"align"``
+and ``ferbench predict --faces detect`` all place a face found by dlib in the one aligned
+frame of :func:`~ferbench.data.faces.photos.aligned_crop`; ``--faces as-published``,
+``crop = "none"`` / ``"box"`` and ``predict --faces whole`` take a face as it was framed.
 """
 
 from __future__ import annotations

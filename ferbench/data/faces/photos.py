@@ -99,14 +99,16 @@ def find_faces(photo: np.ndarray) -> list[DetectedFace]:
             for box in boxes]
 
 
-def locate_faces(photo: np.ndarray) -> list[DetectedFace]:
-    """Every face :func:`find_faces` finds; where it finds none, those of the first retry
-    that finds any: the frontal detector on the photo upsampled in a black margin, then
-    dlib's CNN detector. Largest first; an empty list when every try fails."""
+def locate_faces(photo: np.ndarray, retries: tuple[Retry, ...] = RETRIES
+                 ) -> list[DetectedFace]:
+    """Every face :func:`find_faces` finds; where it finds none, those of the first of
+    ``retries`` that finds any (by default the frontal detector on the photo upsampled in a
+    black margin, then dlib's CNN detector). Largest first; an empty list when every try
+    fails."""
     faces = find_faces(photo)
     if faces:
         return faces
-    for retry in RETRIES:
+    for retry in retries:
         framed, scale, pad = _framed(photo, retry)
         detect = _frontal if retry.detector == "frontal" else _cnn
         boxes = sorted(detect(framed), key=lambda box: -box.area())
