@@ -1,4 +1,4 @@
-"""The ``ferbench`` command line: run, list, report, datasets, predict."""
+"""The ``ferbench`` command line: run, list, report, datasets, predict, export."""
 
 from __future__ import annotations
 
@@ -21,9 +21,13 @@ from ferbench.data.inventory import audit_report, inventory
 from ferbench.eval.corruptions import parse_corruptions
 from ferbench.eval.ensembles import parse_ensembles
 from ferbench.eval.protocols import PROTOCOLS, parse_fractions
-from ferbench.predict.choice import choose_model, load_choice
+from ferbench.predict import prediction
+from ferbench.predict.choice import Ensemble, choose_model, load_choice
 from ferbench.predict.explain import explanation_kind
-from ferbench.predict.prediction import FACES, NO_FACE, Outputs, predict_frame
+from ferbench.predict.export import export_model
+from ferbench.predict.pretrained import load_pretrained
+from ferbench.predict.saved import SavedModel
+from ferbench.pretrained import NOT_CONTROLLED, resolve_method
 from ferbench.report.write import write_report
 from ferbench.results.store import RunLockedError, StoreError
 from ferbench.run import RunConfig, default_methods, require_ray, run
@@ -99,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train every selected method on every selected dataset and score it within "
                     "and across datasets. Finished cells are stored and skipped on re-runs.")
     run.add_argument("--methods", type=_csv, metavar="A,B",
-                     help="methods to run (default: every installed method of the default run)")
+                     help="methods to run, or .toml files describing pretrained ONNX models "
+                          "(default: every installed method of the default run)")
     run.add_argument("--datasets", type=_csv, default=list(DEFAULT_DATASETS), metavar="A,B",
                      help=f"datasets: registered names or .toml files describing your own "
                           f"data (default: {','.join(DEFAULT_DATASETS)}, embedded)")
@@ -182,8 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "the exit code is 1 when a file could not be read.")
     predict.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                          help="image files, videos or folders (searched recursively)")
-    predict.add_argument("--run", type=Path, required=True, metavar="DIR",
-                         help="run directory whose saved models to use")
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=Path, metavar="DIR",
+                        help="run directory whose saved models to use")
+    source.add_argument("--model", type=Path, metavar="MODEL.toml",
+                        help="a pretrained ONNX model's description (docs/pretrained.md)")
     predict.add_argument("--method", metavar="NAME|A+B",
                          help="method, or methods joined by + to soft-vote their saved models "
                               "(default: the best cross-dataset accuracy, an ensemble of the "
@@ -191,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--train", metavar="DATASET",
                          help="training dataset (default: that of the best cross-dataset "
                               "accuracy; without cross results, the run's largest)")
-    predict.add_argument("--faces", choices=FACES, default="detect",
+    predict.add_argument("--faces", choices=prediction.FACES, default="detect",
                          help="detect: find every face in each image (default); whole: each "
                               "image is one face crop, taken as it is without detection")
     predict.add_argument("--fps", type=float, default=5.0,
@@ -207,6 +215,20 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write each face's explanation: Grad-CAM for networks, the 68 "
                               "landmarks for landmark-based methods")
     _add_common(predict)
+
+    export = commands.add_parser(
+        "export", help="write a run's saved model as ONNX, with the TOML describing it",
+        description="Write a run's saved model (chosen as by predict) as an ONNX file and "
+                    "the TOML beside it that benchmarks it as a pretrained model. Networks "
+                    "export whole; classical methods their classifier, fed ferbench's "
+                    "features. Refused when the converter cannot reproduce the model.")
+    export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    export.add_argument("--method", required=True, metavar="NAME", help="the method to export")
+    export.add_argument("--train", metavar="DATASET", help="its training dataset")
+    export.add_argument("--onnx", type=Path, required=True, metavar="OUT.onnx",
+                        help="the ONNX file to write; OUT.toml goes beside it")
+    export.add_argument("--name", help="the model's name in OUT.toml (default: METHOD-TRAIN-onnx)")
+    _add_common(export)
     return parser
 
 
@@ -221,7 +243,7 @@ def command_run(args: argparse.Namespace) -> int:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     if args.executor == "ray":
         require_ray()
-    methods = args.methods or default_methods()
+    methods = [resolve_method(m) for m in args.methods] if args.methods else default_methods()
     config = RunConfig(
         methods=methods,
         datasets=[resolve_dataset(name) for name in args.datasets],
@@ -295,40 +317,49 @@ def command_datasets(args: argparse.Namespace) -> int:
     return 1 if names and unusable else 0
 
 
-def command_predict(args: argparse.Namespace) -> int:
+def _predict_model(args: argparse.Namespace) -> SavedModel | Ensemble:
+    """The model ``--model`` describes, or the one ``--run`` (with --method, --train) holds."""
+    if args.model:
+        if args.method or args.train:
+            raise ValueError("--method and --train choose among a run's models; --model names "
+                             "the model itself")
+        model = load_pretrained(args.model)
+        print(f"model: {model.name}, {NOT_CONTROLLED}, {model.method.description.pixels}; "
+              f"{model.method.description.onnx}", file=sys.stderr)
+        return model
     choice = choose_model(args.run, args.method, args.train)
     members = "soft vote of " if len(choice.paths) > 1 else ""
     print(f"model: {members}{choice.method} trained on {choice.train} ({choice.reason}); "
           f"{', '.join(str(p) for p in choice.paths)}", file=sys.stderr)
-    model = load_choice(choice)
+    return load_choice(choice)
+
+
+def command_predict(args: argparse.Namespace) -> int:
+    model = _predict_model(args)
     if args.explain and explanation_kind(model) is None:
-        print(f"note: {choice.method} is not one network or landmark-based method; --explain "
+        print(f"note: {model.name} is not one network or landmark-based method; --explain "
               f"has nothing to draw for it", file=sys.stderr)
-    outputs = Outputs(annotate=args.annotate, explain=args.explain, timeline=args.timeline)
-    frame = predict_frame(model, args.paths, progress=True, faces=args.faces, fps=args.fps,
-                          outputs=outputs)
+    outputs = prediction.Outputs(annotate=args.annotate, explain=args.explain,
+                                 timeline=args.timeline)
+    frame = prediction.predict_frame(model, args.paths, progress=True, faces=args.faces,
+                                     fps=args.fps, outputs=outputs)
     if args.csv:
         frame.to_csv(args.csv, index=False)
     if args.json:
         frame.to_json(args.json, orient="records", indent=1)
-    top = frame[model.classes].max(axis=1)
-    video = ["time", "track"] if "track" in frame.columns else []
-    shown = [[row.path, *("" if row.error else getattr(row, column) for column in video),
-              "" if row.error else int(row.face), row.found if not row.error else "",
-              row.error or f"{row.left},{row.top},{row.right},{row.bottom}",
-              row.label if not row.error else "", "" if row.error else f"{score:.2f}"]
-             for row, score in zip(frame.itertuples(), top)]
-    print(tabulate(shown, ["path", *video, "face", "found by", "box (l,t,r,b)", "label", "p"]))
-    unreadable = frame["error"].notna() & (frame["error"] != NO_FACE)
-    faces = int(frame["error"].isna().sum())
-    how = ", ".join(f"{count} by {found}" for found, count in
-                    frame["found"].value_counts().sort_index().items())
-    print(f"{faces} face(s) in {frame['path'].nunique()} file(s){f' ({how})' if how else ''}; "
-          f"{int((frame['error'] == NO_FACE).sum())} file(s) without a face; "
-          f"{int(unreadable.sum())} file(s) could not be read", file=sys.stderr)
-    if video and frame["track"].notna().any():
+    print(prediction.table_of(frame, model.classes))
+    print(prediction.counts_of(frame), file=sys.stderr)
+    if "track" in frame.columns and frame["track"].notna().any():
         print(f"timeline of each video's face tracks: {args.timeline}/", file=sys.stderr)
-    return 1 if unreadable.any() else 0
+    return 1 if prediction.unreadable(frame).any() else 0
+
+
+def command_export(args: argparse.Namespace) -> int:
+    done = export_model(args.run_dir, args.method, args.onnx, args.train, args.name)
+    print(f"exported {done.method} trained on {done.train} to {done.onnx} (probabilities "
+          f"within {done.difference:.2g} of the saved model's), described by {done.toml}; "
+          f"input: {done.description.pixels}", file=sys.stderr)
+    return 0
 
 
 COMMANDS = {
@@ -337,6 +368,7 @@ COMMANDS = {
     "report": command_report,
     "datasets": command_datasets,
     "predict": command_predict,
+    "export": command_export,
 }
 
 

@@ -77,8 +77,10 @@ def render(data: ReportData, out_dir: Path) -> str:
            "Accuracy / macro-F1 of a model trained on the row dataset and tested on the "
            "column dataset; the diagonal (italic) is the within-dataset score. Only classes "
            "present on both sides are scored.", ""]
+    if data.pretrained:
+        out += [data.pretrained_note(), ""]
     for method in matrices:
-        out += [f"## {method}", "", cross_table(data, method), "",
+        out += [f"## {data.label(method)}", "", cross_table(data, method), "",
                 f"![{method} cross-database accuracy]({images[method]})", ""]
     notes = excluded_notes(data)
     if notes:
