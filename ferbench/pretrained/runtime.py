@@ -45,7 +45,7 @@ def providers(device: str) -> list[str]:
 
 
 def _dims(shape: list[Any]) -> str:
-    return "[" + ", ".join(str(d) if isinstance(d, int) else "N" for d in shape) + "]"
+    return "[" + ", ".join(str(d) if isinstance(d, (int, str)) else "?" for d in shape) + "]"
 
 
 class OnnxModel:
