@@ -86,7 +86,7 @@ def export_model(run_dir: str | Path, method: str, out: str | Path, train: str |
         raise ExportError(f"--method {method}: an ensemble is not one model; export each of "
                           f"{', '.join(method.split(SEPARATOR))} and benchmark them together")
     choice = choose_model(Path(run_dir), method, train)
-    saved = load_model(choice.path)
+    saved = load_model(choice.path, device="cpu")  # float32, as the export runs
     if not can_export(saved.method):
         raise ExportError(f"{method} cannot be exported: it does not implement export_onnx()")
     load_plugins()
