@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+import ferbench
 from ferbench.cli import main
 from tests.pretrained.models import describe, flat_model, pooled_model
 
@@ -109,3 +110,5 @@ def test_predict_uses_a_pretrained_model(tmp_path, model, capsys):
     assert "--model names the model itself" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["predict", str(folder), "--model", str(model), "--run", str(tmp_path)])
+    crops = [np.asarray(Image.open(folder / "crop0.png")), np.zeros((10, 10), np.uint8)]
+    assert ferbench.load_pretrained(model).predict_faces(crops)["label"].isin(classes).all()
