@@ -31,8 +31,10 @@ class ReportData:
         self.within_datasets = sorted({g.train for g in self.groups.values()
                                        if g.protocol == "within"})
         self.multi_seed = any(len(g.seeds()) > 1 for g in self.groups.values())
-        self.pretrained = {r["method"] for r in records if r.get("family") == PRETRAINED}
-        """Methods that are pretrained models, run as they are and never trained here."""
+        self.pretrained = {r["method"] for r in records
+                           if PRETRAINED in str(r.get("family", "")).split("+")}
+        """Pretrained models, run as they are and never trained here, and the ensembles
+        (``--ensembles``) with one among their members."""
 
     def label(self, method: str) -> str:
         """How every table names ``method``: a pretrained model's rows carry the mark."""
