@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS := deep,ray,video,dev
+EXTRAS := deep,ray,video,onnx,dev
 INSTALLED := $(VENV)/.installed-$(EXTRAS)
 
 REAL_METHODS := svm,knn,rf,xgboost,cnn,seresnet

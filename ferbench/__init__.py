@@ -22,7 +22,9 @@ from ferbench.core.registry import (
     register_method,
 )
 from ferbench.data.described import create_dataset
+from ferbench.predict.export import export_model
 from ferbench.predict.prediction import predict
+from ferbench.predict.pretrained import load_pretrained
 from ferbench.predict.saved import ModelFileError, SavedModel, load_model
 from ferbench.report.write import load_results
 
@@ -46,9 +48,11 @@ __all__ = [
     "create_dataset",
     "create_method",
     "emotion_index",
+    "export_model",
     "list_datasets",
     "list_methods",
     "load_model",
+    "load_pretrained",
     "load_results",
     "predict",
     "register_dataset",

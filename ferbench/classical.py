@@ -18,6 +18,7 @@ face or the whole image was used; it is counted in ``describe()`` and not fed to
 from __future__ import annotations
 
 import json
+import warnings
 from abc import abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +71,24 @@ def feature_specs(features: str, image_size: int) -> tuple[FeatureSpec, ...]:
     return tuple(spec for name in features.split("+") for spec in specs[name])
 
 
+def feature_rows(faces: FaceSet, specs: tuple[FeatureSpec, ...], who: str
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The faces' feature matrices ``specs`` side by side, without the landmarks' detector
+    column, and that column (whether dlib's detector found the face) when landmarks are in."""
+    blocks, used_detector = [], None
+    for spec in specs:
+        if spec.key not in faces.features:
+            raise ValueError(
+                f"{who}: faces carry no {spec.key} features; pass them through "
+                f"ferbench.features.prepare(faces, method.input_spec) first"
+            )
+        matrix = faces.features[spec.key]
+        if spec.name == "landmarks":
+            matrix, used_detector = split_detector_column(matrix)
+        blocks.append(matrix)
+    return (np.hstack(blocks) if len(blocks) > 1 else blocks[0]), used_detector
+
+
 def pca_size(requested: int | float, n_samples: int, n_features: int) -> int | float:
     """A PCA size that fits the matrix: an int is capped by its rows and columns."""
     if isinstance(requested, float) and 0 < requested < 1:
@@ -114,6 +133,33 @@ class SoftmaxDecision:
         return _softmax(scores)
 
 
+ONNX_OPSETS = {"": 17, "ai.onnx.ml": 3}
+"""The ONNX operator sets a classical export targets: old enough for onnxruntime 1.17."""
+
+
+def to_onnx(estimator: Any, width: int, who: str) -> Any:
+    """``estimator`` (taking ``width`` features) as an ONNX graph with input ``features`` and
+    outputs ``label`` and ``probabilities`` (a plain (N, K) tensor); a clear error when
+    skl2onnx is missing or cannot convert one of its steps."""
+    try:
+        from skl2onnx import convert_sklearn
+        from skl2onnx.common.data_types import FloatTensorType
+    except ImportError:
+        raise ValueError(f"{who}: exporting to ONNX needs skl2onnx; install the extra: "
+                         f"pip install 'ferbench[onnx]'") from None
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # skl2onnx reads deprecated fields
+            return convert_sklearn(estimator, target_opset=ONNX_OPSETS,
+                                   initial_types=[("features", FloatTensorType([None, width]))],
+                                   options={id(final): {"zipmap": False}})
+    except Exception as error:  # skl2onnx raises several types for what it cannot convert
+        reason = str(error).strip().splitlines()[0]
+        raise ValueError(f"{who}: skl2onnx cannot convert this pipeline "
+                         f"({type(error).__name__}: {reason}); it cannot be exported") from None
+
+
 class FeatureClassifier(Method):
     """Shared fit/predict for classifiers on feature matrices; subclasses build the estimator."""
 
@@ -142,23 +188,13 @@ class FeatureClassifier(Method):
     def feature_matrix(self, faces: FaceSet, count_detector: bool = False) -> np.ndarray:
         """The classifier's input: the faces' feature matrices side by side, without the
         landmarks' detector column (counted for ``describe()`` when ``count_detector``)."""
-        blocks = []
-        for spec in self.input_spec.features:
-            if spec.key not in faces.features:
-                raise ValueError(
-                    f"{self.name}: faces carry no {spec.key} features; pass them through "
-                    f"ferbench.features.prepare(faces, method.input_spec) first"
-                )
-            matrix = faces.features[spec.key]
-            if spec.name == "landmarks":
-                matrix, used_detector = split_detector_column(matrix)
-                if count_detector:
-                    self._detector_counts = {
-                        "detector_box": int(used_detector.sum()),
-                        "whole_image": int((~used_detector).sum()),
-                    }
-            blocks.append(matrix)
-        return np.hstack(blocks) if len(blocks) > 1 else blocks[0]
+        matrix, used_detector = feature_rows(faces, self.input_spec.features, self.name)
+        if count_detector and used_detector is not None:
+            self._detector_counts = {
+                "detector_box": int(used_detector.sum()),
+                "whole_image": int((~used_detector).sum()),
+            }
+        return matrix
 
     def fit(self, train: FaceSet, val: FaceSet | None = None) -> FeatureClassifier:
         matrix, targets = self._training_rows(train)
@@ -227,6 +263,17 @@ class FeatureClassifier(Method):
             raise ValueError(f"{path} holds types outside ferbench's trusted list "
                              f"({', '.join(untrusted)}); refusing to load it")
         return skops.io.load(path, trusted=list(TRUSTED_TYPES))
+
+    def export_onnx(self, path: Path) -> dict[str, Any]:
+        """The fitted estimator converted by skl2onnx. Its input is not pixels but the
+        feature matrix ferbench computes (``features`` of ``image_size``-px gray faces,
+        without the landmarks' detector column), so only ferbench can feed it."""
+        wrapped = isinstance(self.estimator_, SoftmaxDecision)
+        estimator = self.estimator_.pipeline if wrapped else self.estimator_
+        graph = to_onnx(estimator, int(estimator.n_features_in_), self.name)
+        path.write_bytes(graph.SerializeToString())
+        return {"size": self.input_spec.size[0], "color": "gray", "features": self.features,
+                "outputs": "logits" if wrapped else "probabilities", "output": "probabilities"}
 
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {"features": self.features,

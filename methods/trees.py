@@ -84,6 +84,26 @@ class XGBoost(FeatureClassifier):
         return XGBClassifier(tree_method="hist", subsample=0.8, colsample_bytree=0.3,
                              random_state=self.seed, **self.boosting)
 
+    def export_onnx(self, path: Path) -> dict[str, Any]:
+        """Through onnxmltools' xgboost converter, where it is installed (no ferbench extra
+        installs it); without it the export is refused, naming it."""
+        try:
+            from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+            from skl2onnx import update_registered_converter
+            from skl2onnx.common.shape_calculator import (
+                calculate_linear_classifier_output_shapes,
+            )
+        except ImportError as error:
+            raise ValueError(f"xgboost: its boosted trees convert to ONNX only with onnxmltools "
+                             f"and skl2onnx ({error}); pip install onnxmltools "
+                             f"'ferbench[onnx]' to export it") from None
+        from xgboost import XGBClassifier
+
+        update_registered_converter(
+            XGBClassifier, "XGBoostXGBClassifier", calculate_linear_classifier_output_shapes,
+            convert_xgboost, options={"nocl": [True, False], "zipmap": [True, False, "columns"]})
+        return super().export_onnx(path)
+
     def _dump_estimator(self, estimator: Any, directory: Path) -> None:
         estimator.save_model(directory / BOOSTER_FILE)
 

@@ -1,7 +1,8 @@
 """The package's imports point one way: down the layers, never in a loop.
 
 Layers, bottom to top (a module may import its own package and any lower layer):
-core < features, nets < data, classical < eval < results < predict < run, report < cli, testing.
+core < features, nets < data, classical < eval, pretrained < results < predict < run, report
+< cli_parser, testing < cli.
 Function-level imports are allowed only for optional or heavy dependencies (importing skops.io
 loads all of scikit-learn, and torch where installed: seconds on every command).
 """
@@ -22,15 +23,17 @@ LAYERS = {
     "data": 2,
     "classical": 2,
     "eval": 3,
+    "pretrained": 3,
     "results": 4,
     "predict": 5,
     "run": 6,
     "report": 6,
-    "cli": 7,
+    "cli": 8,
+    "cli_parser": 7,
     "testing": 7,
 }
 LAZY_ALLOWED = {"torch", "torchvision", "dlib", "ray", "captum", "safetensors", "cv2", "skops",
-                "imageio_ffmpeg"}
+                "imageio_ffmpeg", "onnx", "onnxruntime", "skl2onnx", "onnxmltools"}
 
 
 def _module_name(path: Path) -> str:

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 PACKAGES = ("ferbench", "numpy", "scikit-learn", "scikit-image", "xgboost", "torch",
-            "torchvision", "dlib-bin", "opencv-python-headless")
+            "torchvision", "dlib-bin", "opencv-python-headless", "onnxruntime", "skl2onnx")
 
 
 def package_versions() -> dict[str, str]:

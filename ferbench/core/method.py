@@ -68,6 +68,11 @@ class Method(ABC):
     family: str = "other"
     """"classical" (hand-crafted features + a classifier) or "deep" (a network); the report's
     learning curves compare the best of each."""
+    needs_training_faces: bool = True
+    """False for a model that is not trained here (a pretrained one): ``fit`` reads only the
+    training labels, so the harness hands it the training and validation faces as the dataset
+    stores them, without preparing its input view (a 224-px RGB view of a large training set
+    would fill memory for nothing)."""
     score_kind: str = "class scores from predict_proba"
     """What ``predict_proba``'s numbers are (a calibrated probability or not), shown beside
     its calibration error in the report."""
@@ -100,6 +105,16 @@ class Method(ABC):
         """Restore what :meth:`save` wrote, into a method built with the same parameters
         (``classes_`` is already set from the manifest)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement load()")
+
+    def export_onnx(self, path: Path) -> dict[str, Any]:
+        """Write the fitted model to ``path`` as an ONNX graph, for ``ferbench export``.
+
+        Optional, like :meth:`save`. Returns the keys of a pretrained-model description
+        (docs/pretrained.md) that say what the graph takes and gives (``size``, ``color``,
+        ``layout``, ``scale``, ``mean``, ``std``, ``outputs``, ``output``, ``features``);
+        its classes are ``classes_`` in their order.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement export_onnx()")
 
     def describe(self) -> dict[str, Any]:
         """Facts about the fitted method worth storing with its results (features, budget…)."""

@@ -16,6 +16,7 @@ from ferbench.core.faceset import FaceSet
 from ferbench.core.method import InputSpec, Method
 from ferbench.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
 from ferbench.nets.config import TrainConfig, check_int, resolve_device, resolve_precision
+from ferbench.nets.export import export_network
 from ferbench.nets.loop import TrainReport
 from ferbench.nets.trainer import Trainer, seeded
 
@@ -148,6 +149,16 @@ class NetMethod(Method):
         model.load_state_dict(load_file(str(directory / WEIGHTS_FILE)), strict=True)
         self.model = model.to(resolve_device(self.config.device)).eval()
         self.trainer = Trainer(self.config, label=self.name or type(self).__name__)
+
+    def export_onnx(self, path: Path) -> dict[str, Any]:
+        """The network with its input standardisation and its softmax (mirror-averaged when
+        ``tta`` is on) as one graph, fed 0–255 pixels as float (N, C, H, W)."""
+        if self.model is None:
+            raise RuntimeError(f"method {self.name or type(self).__name__}: call fit() first")
+        size, depth = self.input_spec.size[0], channels(self.input_spec.color)
+        export_network(self.model, self.config.tta, (depth, size, size), path)
+        return {"size": size, "color": self.input_spec.color, "layout": "nchw", "scale": 1.0,
+                "mean": [0.0] * depth, "std": [1.0] * depth, "outputs": "probabilities"}
 
     def describe(self) -> dict[str, Any]:
         facts: dict[str, Any] = {**self.facts, "normalization": self.normalization}

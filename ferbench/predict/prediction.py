@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from PIL import Image
+from tabulate import tabulate
 from tqdm import tqdm
 
 from ferbench.data.faces.photos import (
@@ -227,6 +228,34 @@ def predict_frame(model: SavedModel | Ensemble, paths: Iterable[str | Path],
     video = ["time", "track"] if any("track" in row for row in rows) else []
     return pd.DataFrame(rows, columns=[COLUMNS[0], *video, *COLUMNS[1:], *model.classes,
                                        "error"])
+
+
+def table_of(frame: Any, classes: list[str]) -> str:
+    """The rows of :func:`predict_frame` as ``ferbench predict`` prints them: path, (time,
+    track,) face, how found, box, label and its probability, or the file's error."""
+    top = frame[classes].max(axis=1)
+    video = ["time", "track"] if "track" in frame.columns else []
+    shown = [[row.path, *("" if row.error else getattr(row, column) for column in video),
+              "" if row.error else int(row.face), row.found if not row.error else "",
+              row.error or f"{row.left},{row.top},{row.right},{row.bottom}",
+              row.label if not row.error else "", "" if row.error else f"{score:.2f}"]
+             for row, score in zip(frame.itertuples(), top)]
+    return tabulate(shown, ["path", *video, "face", "found by", "box (l,t,r,b)", "label", "p"])
+
+
+def unreadable(frame: Any) -> Any:
+    """Which rows of :func:`predict_frame` are files that could not be read."""
+    return frame["error"].notna() & (frame["error"] != NO_FACE)
+
+
+def counts_of(frame: Any) -> str:
+    """Faces found (and how), files without a face, files that could not be read."""
+    faces = int(frame["error"].isna().sum())
+    how = ", ".join(f"{count} by {found}" for found, count in
+                    frame["found"].value_counts().sort_index().items())
+    return (f"{faces} face(s) in {frame['path'].nunique()} file(s)"
+            f"{f' ({how})' if how else ''}; {int((frame['error'] == NO_FACE).sum())} file(s) "
+            f"without a face; {int(unreadable(frame).sum())} file(s) could not be read")
 
 
 def predict(paths: Iterable[str | Path], run: str | Path, method: str | None = None,

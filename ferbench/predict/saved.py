@@ -293,8 +293,9 @@ def _stacked(converted: list[np.ndarray]) -> FaceSet:
                    split="predict")
 
 
-def load_model(directory: str | Path) -> SavedModel:
-    """A saved model, rebuilt from its manifest and its method's safe files."""
+def load_model(directory: str | Path, device: str | None = None) -> SavedModel:
+    """A saved model, rebuilt from its manifest and its method's safe files; ``device``: run
+    a method that takes one there instead of where it was trained."""
     directory = Path(directory)
     manifest = read_manifest(directory)
     load_plugins()
@@ -305,6 +306,8 @@ def load_model(directory: str | Path) -> SavedModel:
     params = dict(manifest["params"])
     factory_params = inspect.signature(METHODS.get(name).factory).parameters
     params.update({key: None for key in WEIGHT_SOURCE_PARAMS if key in factory_params})
+    if device is not None and "device" in factory_params:
+        params["device"] = device
     method = METHODS.create(name, **params)
     try:
         method.classes_ = np.array([emotion_index(c) for c in manifest["classes"]],

@@ -24,7 +24,8 @@ def calibration_table(data: ReportData) -> str:
         if not any(curves):
             continue
         kind = next((g.ok[0].get("score_kind") for g in groups if g and g.ok), None)
-        rows.append([method, kind or "—", *(f"{c.ece:.3f}" if c else "—" for c in curves)])
+        rows.append([data.label(method), kind or "—",
+                     *(f"{c.ece:.3f}" if c else "—" for c in curves)])
     return table(rows, headers) if rows else ""
 
 

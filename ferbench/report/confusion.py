@@ -39,6 +39,6 @@ def render(data: ReportData, out_dir: Path) -> str:
     out = ["# Confusion matrices (within-dataset)", "",
            "Rows: true emotion; columns: predicted. Folds pooled; first seed.", ""]
     for (method, dataset), group in groups.items():
-        out += [f"## {method} on {dataset}", "", confusion_table(group), "",
+        out += [f"## {data.label(method)} on {dataset}", "", confusion_table(group), "",
                 f"![{method} on {dataset}]({images[method, dataset]})", ""]
     return "\n".join(out)

@@ -132,8 +132,10 @@ def render(data: ReportData, out_dir: Path) -> str:
            "the column dataset; the diagonal (italic) is the source's within-dataset score, "
            "and the last column the mean over the other columns, the targets. Only classes "
            "present on both sides are scored.", ""]
+    if data.pretrained:
+        out += [data.pretrained_note(), ""]
     for method in matrices:
-        out += [f"## {method}", "", cross_table(data, method), "",
+        out += [f"## {data.label(method)}", "", cross_table(data, method), "",
                 f"![{method} cross-database accuracy]({images[method]})", ""]
     out += published_section(data)
     notes = excluded_notes(data)

@@ -110,6 +110,8 @@ def render(data: ReportData, out_dir: Path) -> str | None:
            "on the same test set. `n`: training faces per fit. Scores: first seed, folds "
            "pooled, with 95 % bootstrap intervals in the figures.", ""]
     for dataset, lines in by_dataset.items():
-        out += [f"## {dataset}", "", deep_overtakes(data, dataset), "", curves_table(lines), "",
+        labelled = {data.label(method): points for method, points in lines.items()}
+        out += [f"## {dataset}", "", deep_overtakes(data, dataset), "", curves_table(labelled),
+                "",
                 f"![learning curves on {dataset}]({images[dataset]})", ""]
     return "\n".join(out)

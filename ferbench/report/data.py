@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ferbench.eval import stats
+from ferbench.pretrained import NOT_CONTROLLED, PRETRAINED
 from ferbench.report.groups import Group, Record, group_records
 
 ALPHA = 0.05
@@ -30,6 +31,24 @@ class ReportData:
         self.within_datasets = sorted({g.train for g in self.groups.values()
                                        if g.protocol == "within"})
         self.multi_seed = any(len(g.seeds()) > 1 for g in self.groups.values())
+        self.pretrained = {r["method"] for r in records
+                           if PRETRAINED in str(r.get("family", "")).split("+")}
+        """Pretrained models, run as they are and never trained here, and the ensembles
+        (``--ensembles``) with one among their members."""
+
+    def label(self, method: str) -> str:
+        """How every table names ``method``: a pretrained model's rows carry the mark."""
+        return f"{method} — {NOT_CONTROLLED}" if method in self.pretrained else method
+
+    def pretrained_note(self) -> str:
+        """What the mark means; "" when no row carries it."""
+        if not self.pretrained:
+            return ""
+        return (f"Rows marked *{NOT_CONTROLLED}* are published models run as they are "
+                f"(`--methods model.toml`): ferbench does not know what they were trained "
+                f"on, so a within-dataset score may include faces the model was trained on, "
+                f"and cross-dataset scores may not be cross-dataset for them. Their fit only "
+                f"records the training set's classes, which they are scored on.")
 
     def group(self, method: str, protocol: str, train: str, test: str, condition: str = ""
               ) -> Group | None:

@@ -30,8 +30,8 @@ def ensemble_rows(data: ReportData) -> list[list[Any]]:
                 continue
             test = stats.mcnemar(y_true, y_pred, best_pred)
             accuracy, member_accuracy = group.scores[0]["accuracy"], best.scores[0]["accuracy"]
-            rows.append([method, dataset, f"{accuracy:.3f}",
-                         f"{best.method} {member_accuracy:.3f}",
+            rows.append([data.label(method), dataset, f"{accuracy:.3f}",
+                         f"{data.label(best.method)} {member_accuracy:.3f}",
                          f"{accuracy - member_accuracy:+.3f}",
                          f"{test['only_a']} / {test['only_b']}"])
             p_values.append(test["p_value"])

@@ -18,7 +18,7 @@ def per_class_table(data: ReportData, dataset: str) -> str:
             continue
         score = group.scores[0]
         present = [EMOTIONS[c] for c in group.first_pooled()[2]]
-        rows.append([method, *(f"{v:.3f}" for v in score["per_class"]["f1"])])
+        rows.append([data.label(method), *(f"{v:.3f}" for v in score["per_class"]["f1"])])
     return table(rows, ["method", *present])
 
 

@@ -66,6 +66,7 @@ def render(data: ReportData, out_dir: Path) -> str | None:
            "(clean − corrupted) / clean; lower is more robust. First seed, folds pooled.",
            ""]
     for dataset, curves in tables.items():
-        out += [f"## {dataset}", "", robustness_table(curves), "",
+        labelled = {data.label(method): curve for method, curve in curves.items()}
+        out += [f"## {dataset}", "", robustness_table(labelled), "",
                 f"![robustness on {dataset}]({images[dataset]})", ""]
     return "\n".join(out)

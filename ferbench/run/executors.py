@@ -79,10 +79,13 @@ class ProcessExecutor:
     def run(self, plan: Plan, items: Sequence[WorkItem], outputs: RunOutputs) -> RunSummary:
         inputs = Inputs(FeatureCache(plan.config.data.cache_dir))
         for item in items:
-            spec = plan.settings.methods[item.method].input_spec
+            setup = plan.settings.methods[item.method]
             job = item.job
-            for faces in (job.train, job.val, *(t.faces for t in job.targets)):
-                inputs.prepare(faces, spec)
+            for faces in (job.train, job.val):
+                if setup.needs_training_faces:
+                    inputs.prepare(faces, setup.input_spec)
+            for target in job.targets:
+                inputs.prepare(target.faces, setup.input_spec)
         state = (tuple(items), JobContext.of(plan), inputs, outputs)
         summary = RunSummary()
         with ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"),

@@ -93,8 +93,10 @@ def run_job(item: WorkItem, pending: Mapping[str, Target], context: JobContext,
         base["train_fraction"] = job.train_fraction
     try:
         method: Method = METHODS.create(item.method, **params)
-        train = inputs.prepare(job.train, method.input_spec)
-        val = inputs.prepare(job.val, method.input_spec)
+        train, val = job.train, job.val
+        if method.needs_training_faces:
+            train = inputs.prepare(train, method.input_spec)
+            val = inputs.prepare(val, method.input_spec)
         started = time.perf_counter()
         method.fit(train, val)
         fit_seconds = time.perf_counter() - started

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from ferbench.eval.protocols import (
     learning_curve_jobs,
     plan_jobs,
 )
+from ferbench.pretrained import resolve_method
 from ferbench.run.config import Progress, RunConfig
 from ferbench.run.keys import (
     accepts,
@@ -57,6 +58,12 @@ class MethodSetup:
     family: str
     resolved: Mapping[str, Any]
     """What the built method adds to its parameters in a cell key (keys.resolved_identity)."""
+    needs_training_faces: bool = True
+    """False for a pretrained model: its training faces are not prepared (Method's field)."""
+
+    def training_spec(self) -> InputSpec | None:
+        """The view its training and validation faces are prepared in; None: not at all."""
+        return self.input_spec if self.needs_training_faces else None
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,8 @@ def _set_up(config: RunConfig, budget: str, name: str) -> MethodSetup:
     method = METHODS.create(name, **params[config.seeds[0]])
     entry_budget = budget if METHODS.get(name).budgets else None
     return MethodSetup(_frozen(params), method.input_spec, method.family,
-                       _frozen(resolved_identity(method, entry_budget)))
+                       _frozen(resolved_identity(method, entry_budget)),
+                       method.needs_training_faces)
 
 
 def _check_sources(config: RunConfig) -> None:
@@ -172,7 +180,9 @@ def _check_sources(config: RunConfig) -> None:
 
 def settle(config: RunConfig) -> Settings:
     """Check every name and ``--set`` value, resolve the budget and build every method once:
-    all that can fail before any data is read."""
+    all that can fail before any data is read. A method named by a model TOML file is
+    registered under the name the file gives (:func:`ferbench.pretrained.resolve_method`)."""
+    config = replace(config, methods=[resolve_method(name) for name in config.methods])
     for name in config.methods:
         METHODS.require_available(name)
     for name in config.datasets:

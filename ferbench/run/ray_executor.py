@@ -4,7 +4,8 @@ The driver (the ``ferbench run`` process) keeps every responsibility that touche
 directory: it decides which cells are pending, prepares each (dataset part, input view) once
 and puts it in Ray's object store, and writes every record, model file and picture the
 workers send back. Workers fit and score one item each and need no shared filesystem, only
-ferbench and the plugins installed. A worker that dies fails its item's cells with the
+ferbench and the plugins installed (and a pretrained model's TOML and ONNX files at the
+same paths as here). A worker that dies fails its item's cells with the
 reason; the next run retries them. Ctrl-C cancels the tasks still running and keeps what
 finished. Ray is optional, so it is imported only when used.
 """
@@ -24,6 +25,7 @@ from ferbench.core.faceset import FaceSet
 from ferbench.core.method import InputSpec
 from ferbench.core.registry import load_plugins
 from ferbench.eval.protocols import Job, Target
+from ferbench.pretrained import PRETRAINED, described_by, register_pretrained
 from ferbench.run.config import RunSummary
 from ferbench.run.job import Inputs, JobContext, run_job
 from ferbench.run.outputs import RunOutputs, record_failure
@@ -114,12 +116,15 @@ class JobOutcome:
     summary: RunSummary
 
 
-def run_remotely(context: JobContext, plugins: tuple[str, ...], task: _Task,
-                 pending: list[str], face_refs: dict[str, Any],
+def run_remotely(context: JobContext, plugins: tuple[str, ...], models: tuple[str, ...],
+                 task: _Task, pending: list[str], face_refs: dict[str, Any],
                  view_refs: dict[tuple[str, InputSpec], Any]) -> JobOutcome:
-    """The body of one Ray task: fit and score in this worker, collect what it wrote."""
+    """The body of one Ray task: fit and score in this worker, collect what it wrote.
+    ``models``: the TOML files of the run's pretrained models, read at the same paths here."""
     ray = _ray()
     load_plugins(plugins)
+    for model in models:
+        register_pretrained(model)
     item = task.rebuild(dict(zip(face_refs, ray.get(list(face_refs.values())))))
     inputs = Inputs(None, dict(zip(view_refs, ray.get(list(view_refs.values())))))
     with tempfile.TemporaryDirectory(prefix="ferbench-ray-") as root:
@@ -155,6 +160,7 @@ class RayExecutor:
         summary = RunSummary()
         try:
             context = ray.put(JobContext.of(plan))
+            models = tuple(f for m in plan.config.methods if (f := described_by(m)))
             face_refs: dict[str, Any] = {}
             view_refs: dict[tuple[str, InputSpec], Any] = {}
             tasks: dict[Any, tuple[WorkItem, dict[str, Target]]] = {}
@@ -166,19 +172,24 @@ class RayExecutor:
                 parts = [job.train, job.val, *(t.faces for t in job.targets)]
                 faces = {f.fingerprint: f for f in parts if f is not None}
                 setup = plan.settings.methods[item.method]
+                viewed = {t.faces.fingerprint for t in job.targets}
+                if setup.needs_training_faces:
+                    viewed = set(faces)
                 views = {}
                 for print_, part in faces.items():
                     if print_ not in face_refs:
                         face_refs[print_] = ray.put(part)
+                    if print_ not in viewed:
+                        continue
                     key = (print_, setup.input_spec)
                     if key not in view_refs:
                         view_refs[key] = ray.put(features.prepare(part, setup.input_spec, cache))
                     views[key] = view_refs[key]
                 options = {"num_cpus": 1}
-                if plan.config.device == "cuda" and setup.family == "deep":
+                if plan.config.device == "cuda" and setup.family in ("deep", PRETRAINED):
                     options["num_gpus"] = 1
                 ref = remote.options(**options).remote(
-                    context, plan.config.plugins, _Task.of(item), list(pending),
+                    context, plan.config.plugins, models, _Task.of(item), list(pending),
                     {p: face_refs[p] for p in faces}, views)
                 tasks[ref] = (item, pending)
             _collect(tasks, outputs, summary)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ferbench.report import leaderboard
+from ferbench.report import calibration, leaderboard, results_csv
 from ferbench.report.data import ReportData
 from ferbench.report.leaderboard import provenance, within_table
 from tests.report.records import ANGER, HAPPINESS, answers, cell, failed
@@ -108,3 +108,21 @@ def test_provenance_breaks_skipped_samples_down_by_reason_once_per_dataset(tmp_p
     [line] = [line for line in provenance(ReportData([], runs)) if "data mine" in line]
     assert ("9 bad samples skipped: unknown label … 7 (e.g. a.csv line 3); no face found 2 "
             "(e.g. x.jpg)") in line
+
+
+def test_a_pretrained_models_rows_are_marked_and_explained_only_when_present():
+    mark = "hsemotion — pretrained (training data not controlled)"
+    records = [cell("hsemotion", *answers(90), family="pretrained", proba=True),
+               cell("svm", *answers(80), family="classical", proba=True),
+               cell("hsemotion+svm", *answers(85), family="classical+pretrained")]
+    data = ReportData(records, [])
+    assert _methods(within_table(data)) == [
+        mark, "hsemotion+svm — pretrained (training data not controlled)", "svm"]
+    readme = leaderboard.render(data, {})
+    assert "may include faces the model was trained on" in readme
+    assert f"| {mark}" in leaderboard.timing_table(data)
+    assert f"| {mark}" in calibration.calibration_table(data)
+    assert results_csv.frame(data).set_index("method")["pretrained"].to_dict() == {
+        "hsemotion": True, "hsemotion+svm": True, "svm": False}
+    plain = ReportData(records[1:2], [])
+    assert "trained on" not in leaderboard.render(plain, {}) and not plain.pretrained_note()
