@@ -30,14 +30,14 @@ def public_test_accuracy(method: str, feature_set: str, train: FaceSet, val: Fac
     return float(np.mean(fitted.predict(val) == val.labels))
 
 
-def inner_fold_accuracy(method: str, feature_set: str, faces: FaceSet, k: int) -> float:
+def inner_fold_accuracy(method: str, faces: FaceSet, k: int, **params: object) -> float:
     """Pooled accuracy over the inner folds of every outer training set."""
     correct = total = 0
     for outer_train, _ in subject_kfold(faces.subjects, k, seed=0):
         outer = faces.subset(outer_train)
         for fit_idx, val_idx in GroupKFold(INNER_FOLDS).split(outer_train, groups=outer.subjects):
             held_out = outer.subset(val_idx)
-            fitted = create_method(method, features=feature_set).fit(outer.subset(fit_idx))
+            fitted = create_method(method, **params).fit(outer.subset(fit_idx))
             correct += int(np.sum(fitted.predict(held_out) == held_out.labels))
             total += len(held_out)
     return correct / total
@@ -61,7 +61,7 @@ def main() -> None:
         for feature_set in CANDIDATES:
             started = time.perf_counter()
             public = public_test_accuracy(method, feature_set, train, val)
-            inner = inner_fold_accuracy(method, feature_set, faces, ck.kfold)
+            inner = inner_fold_accuracy(method, faces, ck.kfold, features=feature_set)
             rows.append([method, feature_set, f"{public:.4f}", f"{inner:.4f}",
                          f"{time.perf_counter() - started:.0f}"])
             print(tabulate(rows[-1:], tablefmt="plain"), flush=True)

@@ -15,7 +15,7 @@ from ferbench.cli import main
 from ferbench.core.registry import DATASETS, load_plugins
 from ferbench.data import framing
 from ferbench.data.faces import frame
-from ferbench.data.faces.photos import EYE_DISTANCE, EYES_AT, face_in_box
+from ferbench.data.faces.photos import EYE_DISTANCE, EYES_AT, face_in_box, find_faces
 from ferbench.features.landmarks import LEFT_EYE, RIGHT_EYE
 
 
@@ -57,6 +57,16 @@ def test_ckplus48_crops_keep_their_size_and_gray_and_land_in_the_frame(shared_da
     assert set(found) <= {"detector", "retry"}
     middles = np.array([_eyes(face)[0] for face in aligned])
     assert np.allclose(np.median(middles, axis=0), EYES_AT, atol=0.04)
+
+
+def test_a_tight_crop_is_mirrored_outwards_never_framed_in_black(shared_data, photo_with_face):
+    photo = np.asarray(photo_with_face(shared_data, size=350, offset=(150, 40)))
+    left, top, right, bottom = find_faces(photo)[0].box
+    tight = photo[top + 20:bottom, left + 15:right - 15]  # cut inside the face
+    face, _ = frame.align_face(tight, 100)
+    rim = np.concatenate([face[:3].reshape(-1, 3), face[-3:].reshape(-1, 3),
+                          face[:, :3].reshape(-1, 3), face[:, -3:].reshape(-1, 3)])
+    assert (rim.max(axis=1) < 8).mean() < 0.02  # no black border where the crop ended
 
 
 def test_no_face_falls_back_to_the_image_resized_and_is_counted_in_provenance(tmp_path):

@@ -45,7 +45,7 @@ FOUND = ("detector", "retry", "image box", "fallback")
 fitted in a face crop's whole image, or not at all (the image itself, resized)."""
 CROP_SIDE = SHAPE[0]
 """Images whose shorter side is at most this many pixels are face crops (see above)."""
-VERSION = 1
+VERSION = 2
 """Bumped whenever the aligned pixels change, so cached aligned faces are never reused."""
 PER_WORKER = 150
 """The fewest faces worth a worker process (start-up about 2 s; a face takes 5-15 ms)."""

@@ -140,7 +140,11 @@ def _landmarks(photo: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 
 def aligned_crop(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """The square crop with level eyes at :data:`EYES_AT`, at the face's own resolution."""
+    """The square crop with level eyes at :data:`EYES_AT`, at the face's own resolution.
+
+    Where the crop reaches past the photo (a dataset's tight face crop), the photo is
+    mirrored outwards: a black border would be an edge that only such datasets' faces have,
+    and that features and networks learn as if it were part of the face."""
     right_eye = landmarks[RIGHT_EYE].mean(axis=0)
     left_eye = landmarks[LEFT_EYE].mean(axis=0)
     axis = left_eye - right_eye
@@ -155,9 +159,29 @@ def aligned_crop(photo: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     d, e = scale * sin, scale * cos
     c = middle[0] - a * target_x - b * target_y
     f = middle[1] - d * target_x - e * target_y
-    crop = Image.fromarray(photo).transform((side, side), Image.Transform.AFFINE,
-                                            (a, b, c, d, e, f), Image.Resampling.BILINEAR)
+    region, left, top = _mirrored_region(photo, a, b, c, d, e, f, side)
+    crop = Image.fromarray(region).transform((side, side), Image.Transform.AFFINE,
+                                             (a, b, c - left, d, e, f - top),
+                                             Image.Resampling.BILINEAR)
     return np.asarray(crop)
+
+
+def _mirrored_region(photo: np.ndarray, a: float, b: float, c: float, d: float, e: float,
+                     f: float, side: int) -> tuple[np.ndarray, int, int]:
+    """The part of ``photo`` the crop samples, mirrored outwards where it leaves the photo,
+    and the photo coordinates of its top-left pixel."""
+    corners = np.array([(0, 0), (side, 0), (0, side), (side, side)], dtype=np.float64)
+    xs = a * corners[:, 0] + b * corners[:, 1] + c
+    ys = d * corners[:, 0] + e * corners[:, 1] + f
+    left, top = int(np.floor(xs.min())) - 2, int(np.floor(ys.min())) - 2
+    right, bottom = int(np.ceil(xs.max())) + 2, int(np.ceil(ys.max())) + 2
+    height, width = photo.shape[:2]
+    inside = photo[max(0, top):min(height, bottom), max(0, left):min(width, right)]
+    if inside.size == 0:  # landmarks far outside the photo: nothing to mirror
+        return photo, 0, 0
+    pads = ((max(0, -top), max(0, bottom - height)), (max(0, -left), max(0, right - width)))
+    pads += ((0, 0),) * (photo.ndim - 2)
+    return np.ascontiguousarray(np.pad(inside, pads, mode="symmetric")), left, top
 
 
 def _check_photo(photo: np.ndarray, caller: str) -> None:
