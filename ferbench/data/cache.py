@@ -105,15 +105,21 @@ def _write(path: Path, samples: Samples, fingerprint: str) -> None:
         "problems": problems.to_json(),
         "facts": samples.facts,
     }
+    save_npz(path, {"meta": np.array(json.dumps(meta)),
+                    **{name: getattr(samples, name) for name in ARRAYS}},
+             f"the decoding cache {path}", "the next load decodes again")
+
+
+def save_npz(path: Path, arrays: Mapping[str, np.ndarray], what: str, otherwise: str) -> None:
+    """Write ``arrays`` to ``path`` through a temporary file renamed into place, so a crash
+    never leaves half a cache entry; a failed write only warns (``what``; ``otherwise``)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(temporary, "wb") as handle:
-            np.savez(handle, meta=np.array(json.dumps(meta)),
-                     **{name: getattr(samples, name) for name in ARRAYS})
+            np.savez(handle, **arrays)
         os.replace(temporary, path)
     except OSError as error:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
-        warnings.warn(f"could not write the decoding cache {path}: {error}; "
-                      "the next load decodes again", stacklevel=3)
+        warnings.warn(f"could not write {what}: {error}; {otherwise}", stacklevel=4)

@@ -12,12 +12,8 @@ features and stored cells never mix with those of the published faces.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import uuid
-import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Mapping
@@ -28,6 +24,7 @@ import numpy as np
 
 from ferbench.core.dataset import Dataset, Splits
 from ferbench.core.errors import PluginError
+from ferbench.data.cache import save_npz
 from ferbench.data.faces import crops
 from ferbench.data.faces.frame import (
     ALIGNED,
@@ -154,17 +151,8 @@ def _read(path: Path) -> dict[str, tuple[np.ndarray, str]]:
 
 
 def _write(path: Path, faces: dict[str, tuple[np.ndarray, str]]) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temporary, "wb") as handle:
-            np.savez(handle, meta=np.array(json.dumps({"version": VERSION})),
-                     digests=np.array(list(faces), dtype="U32"),
-                     images=np.stack([face for face, _ in faces.values()]),
-                     found=np.array([how for _, how in faces.values()]))
-        os.replace(temporary, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        warnings.warn(f"could not write the aligned-face cache {path}: {error}; "
-                      "the next run aligns again", stacklevel=3)
+    save_npz(path, {"meta": np.array(json.dumps({"version": VERSION})),
+                    "digests": np.array(list(faces), dtype="U32"),
+                    "images": np.stack([face for face, _ in faces.values()]),
+                    "found": np.array([how for _, how in faces.values()])},
+             f"the aligned-face cache {path}", "the next run aligns again")
