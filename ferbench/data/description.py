@@ -124,15 +124,22 @@ REQUIRED = ("name", "images")
 CSV_ONLY = ("image_column", "label_column", "subject_column", "split_column")
 
 
-def read_description(path: Path) -> Description:
-    """The checked description in ``path``; raises naming the file, the key and what fits."""
+def read_toml(path: str | Path, what: str, error: type[Exception]
+              ) -> tuple[Path, dict[str, Any]]:
+    """The resolved path of a TOML description (``what``, e.g. "dataset description") and its
+    table; a missing file is a FileNotFoundError, bad TOML an ``error`` naming the file."""
     file = Path(path).expanduser().resolve()
     if not file.is_file():
-        raise FileNotFoundError(f"dataset description {file} not found")
+        raise FileNotFoundError(f"{what} {file} not found")
     try:
-        table = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise DatasetFormatError(f"{file}: not valid TOML: {error}") from None
+        return file, tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as problem:
+        raise error(f"{file}: not valid TOML: {problem}") from None
+
+
+def read_description(path: Path) -> Description:
+    """The checked description in ``path``; raises naming the file, the key and what fits."""
+    file, table = read_toml(path, "dataset description", DatasetFormatError)
     values = {key: _checked(file, key, value) for key, value in table.items()}
     for key in REQUIRED:
         if key not in values:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,7 @@ from typing import Any
 
 from ferbench.classical import FEATURE_CHOICES
 from ferbench.core.labels import EMOTIONS, SYNONYMS, emotion_index
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
+from ferbench.data.description import read_toml
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 """A model's name names its cells and report rows: letters, digits and ``._-`` (``+`` joins
@@ -137,13 +132,7 @@ REQUIRED = ("name", "onnx", "size", "color", "outputs", "classes")
 
 def read_model_description(path: str | Path) -> ModelDescription:
     """The checked description in ``path``; raises naming the file, the key and what fits."""
-    file = Path(path).expanduser().resolve()
-    if not file.is_file():
-        raise FileNotFoundError(f"model description {file} not found")
-    try:
-        table = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ModelDescriptionError(f"{file}: not valid TOML: {error}") from None
+    file, table = read_toml(path, "model description", ModelDescriptionError)
     values = {key: _checked(file, key, value) for key, value in table.items()}
     for key in REQUIRED:
         if key not in values:
