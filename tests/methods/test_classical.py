@@ -77,6 +77,22 @@ def test_svm_kernel_auto_is_chosen_on_inner_folds_of_the_training_faces(monkeypa
     assert (forced["kernel"], forced["pca_components"]) == ("linear", 5)
 
 
+def _fits_of(svm, train, monkeypatch) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (rows, targets) of every pipeline fit while ``svm`` fits ``train``, in order."""
+    seen = []
+    real_pipeline = type(svm)._pipeline
+
+    def spying(self, kernel, n_samples, n_features):
+        model = real_pipeline(self, kernel, n_samples, n_features)
+        fit = model.fit
+        model.fit = lambda x, y: (seen.append((x, y)), fit(x, y))[1]
+        return model
+
+    monkeypatch.setattr(type(svm), "_pipeline", spying)
+    svm.fit(train)
+    return seen
+
+
 def test_svm_inner_folds_keep_a_subject_and_the_mirror_images_together(monkeypatch):
     from ferbench import create_method
 
@@ -85,17 +101,7 @@ def test_svm_inner_folds_keep_a_subject_and_the_mirror_images_together(monkeypat
     train = features.prepare(dataclasses.replace(faces, subjects=subjects),
                              create_method("svm").input_spec)
     svm = create_method("svm")
-    seen = []
-    real_pipeline = type(svm)._pipeline
-
-    def spying(self, kernel, n_samples, n_features):
-        model = real_pipeline(self, kernel, n_samples, n_features)
-        fit = model.fit
-        model.fit = lambda x, y: (seen.append(x), fit(x, y))[1]
-        return model
-
-    monkeypatch.setattr(type(svm), "_pipeline", spying)
-    svm.fit(train)
+    seen = [rows for rows, _ in _fits_of(svm, train, monkeypatch)]
     own, mirrored = svm.feature_matrix(train), svm.feature_matrix(svm.mirrored_faces(train))
     assert len(seen) == 2 * 3 + 1  # each kernel on 3 inner folds, then the final fit
     for rows in seen[:-1]:
@@ -112,17 +118,7 @@ def test_svm_compares_kernels_on_a_bounded_sample_of_the_training_faces(monkeypa
         create_method("svm", kernel_choice_faces=10)
     train = features.prepare(toy_faces((0, 3, 4), 40), create_method("svm").input_spec)
     svm = create_method("svm", kernel_choice_faces=60, mirror=False)
-    seen = []
-    real_pipeline = type(svm)._pipeline
-
-    def spying(self, kernel, n_samples, n_features):
-        model = real_pipeline(self, kernel, n_samples, n_features)
-        fit = model.fit
-        model.fit = lambda x, y: (seen.append(y), fit(x, y))[1]
-        return model
-
-    monkeypatch.setattr(type(svm), "_pipeline", spying)
-    svm.fit(train)
+    seen = [targets for _, targets in _fits_of(svm, train, monkeypatch)]
     inner, final = seen[:-1], seen[-1]
     assert len(inner) == 2 * 3 and len(final) == len(train) == 120
     # each face of the 60-face sample is in the training part of 2 of the 3 inner folds
