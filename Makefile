@@ -8,7 +8,7 @@ EXTRAS := deep,ray,video,onnx,dev
 INSTALLED := $(VENV)/.installed-$(EXTRAS)
 
 REAL_METHODS := svm,knn,rf,xgboost,cnn,seresnet
-REAL_DATASETS := fer2013,ferplus,rafdb,ckplus
+REAL_DATASETS := rafdb,fer2013,ferplus,ckplus
 
 .PHONY: run test lint clean real analyses clean-tree
 
