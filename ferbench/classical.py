@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from joblib import cpu_count, parallel_config
+from threadpoolctl import threadpool_limits
 
 from ferbench.core.faceset import FaceSet
 from ferbench.core.method import FeatureSpec, InputSpec, Method
@@ -54,6 +55,13 @@ instantiates anything."""
 MIRROR_MEMO = 8
 _MIRRORED: dict[tuple[str, str], np.ndarray] = {}
 """Features of mirrored training sets, shared by the classifiers of one run (small sets only)."""
+
+NUMERIC_THREADS = 2
+"""Threads of the BLAS and OpenMP libraries while a classifier fits or scores, whatever the
+machine: their reductions split over another number of threads round differently (PCA's SVD
+flips a face's prediction between 1 and 2 threads), so a fixed number gives the same numbers
+under ``taskset`` or on a larger machine. Two: the reference machine's cores, as for the
+networks' ``threads``."""
 
 PREDICT_CHUNK = 500
 """Rows per thread when scoring: libsvm releases the GIL, so chunks run on every core."""
@@ -197,10 +205,15 @@ class FeatureClassifier(Method):
         return matrix
 
     def fit(self, train: FaceSet, val: FaceSet | None = None) -> FeatureClassifier:
+        with threadpool_limits(NUMERIC_THREADS):
+            self._fit(train)
+        return self
+
+    def _fit(self, train: FaceSet) -> None:
+        """Fit the estimator on the training faces (a subclass may choose it first)."""
         matrix, targets = self._training_rows(train)
         self.estimator_ = self._estimator(*matrix.shape)
         self.estimator_.fit(matrix, targets)
-        return self
 
     def _training_rows(self, train: FaceSet) -> tuple[np.ndarray, np.ndarray]:
         """Feature rows and class indices of the training faces; with ``mirrored_``, row
@@ -231,8 +244,9 @@ class FeatureClassifier(Method):
         return faces.with_features(**matrices)
 
     def predict_proba(self, faces: FaceSet) -> np.ndarray:
-        return np.asarray(self.estimator_.predict_proba(self.feature_matrix(faces)),
-                          dtype=np.float64)
+        matrix = self.feature_matrix(faces)
+        with threadpool_limits(NUMERIC_THREADS):
+            return np.asarray(self.estimator_.predict_proba(matrix), dtype=np.float64)
 
     def save(self, directory: Path) -> None:
         wrapped = isinstance(self.estimator_, SoftmaxDecision)

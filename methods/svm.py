@@ -99,7 +99,7 @@ class SVM(FeatureClassifier):
         self.nystroem_components, self.kernel_choice_faces = nystroem_components, \
             kernel_choice_faces
 
-    def fit(self, train: FaceSet, val: FaceSet | None = None) -> SVM:
+    def _fit(self, train: FaceSet) -> None:
         matrix, targets = self._training_rows(train)
         self.kernel_scores_: dict[str, float] = {}
         self.kernel_ = self.kernel
@@ -112,7 +112,6 @@ class SVM(FeatureClassifier):
                     self.kernel_ = "linear"
         self.estimator_ = self._estimator(*matrix.shape)
         self.estimator_.fit(matrix, targets)
-        return self
 
     def _inner_fold_scores(self, matrix: np.ndarray, targets: np.ndarray, subjects: np.ndarray
                            ) -> dict[str, float]:

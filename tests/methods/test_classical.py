@@ -203,3 +203,28 @@ def test_a_plugin_built_on_the_public_base_gets_features_mirroring_and_saving():
     train = features.prepare(toy_faces((0, 3, 4), 10), method.input_spec)
     assert method.fit(train).estimator_.n_features_in_ == method.feature_matrix(train).shape[1]
     assert method.describe() == {"features": "hog", "mirrored_training_faces": True}
+
+
+def test_classical_fit_and_scores_run_on_fixed_blas_threads_whatever_the_caller_allows(
+        monkeypatch):
+    """The same numbers under ``taskset -c 0`` as on the reference machine: the SVD in PCA
+    rounds differently on 1 and 2 BLAS threads."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from ferbench import create_method
+
+    seen = []
+    original = ferbench.classical.SoftmaxDecision.fit
+
+    def spying_fit(self, x, y):
+        seen.append({lib["internal_api"]: lib["num_threads"] for lib in threadpool_info()})
+        return original(self, x, y)
+
+    monkeypatch.setattr(ferbench.classical.SoftmaxDecision, "fit", spying_fit)
+    svm = create_method("svm", kernel="rbf", features="hog")
+    faces = features.prepare(toy_faces((0, 3, 4), 10), svm.input_spec)
+    with threadpool_limits(1):
+        svm.fit(faces)
+        assert threadpool_info()[0]["num_threads"] == 1
+    assert seen and seen[0]["openblas"] == ferbench.classical.NUMERIC_THREADS
+
