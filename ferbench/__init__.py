@@ -3,6 +3,13 @@
 The public API a plugin author needs is importable from here.
 """
 
+import os
+
+# OpenMP threads that wait for work sleep instead of spinning (unless the user chose
+# otherwise). Set before torch loads its OpenMP runtime; it changes no number. With another
+# job on a two-core machine, spinning threads made a cnn epoch 8x slower (docs/decisions.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from ferbench.core.dataset import (
     DataContext,
     Dataset,
