@@ -13,15 +13,14 @@ training sets (seed 0), pooled, as ``feature_choice.py`` does. Test splits are n
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 from feature_choice import inner_fold_accuracy
+from real_data_args import parse_real_data_args
 from tabulate import tabulate
 
-from ferbench import DataContext, FaceSet, create_dataset, create_method, features
+from ferbench import FaceSet, create_dataset, create_method, features
 from ferbench.data.faces.frame import ALIGNED, AS_PUBLISHED
 from ferbench.data.framing import frame_splits
 
@@ -32,14 +31,8 @@ def validation_accuracy(method: str, train: FaceSet, val: FaceSet) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", type=Path, required=True)
-    parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.add_argument("--datasets", default="ckplus,rafdb,fer2013,ferplus")
-    parser.add_argument("--methods", default="svm")
-    args = parser.parse_args()
-    ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
-    cache = features.FeatureCache(ctx.cache_dir)
+    args, ctx, cache = parse_real_data_args(__doc__, datasets="ckplus,rafdb,fer2013,ferplus",
+                                            methods="svm")
     rows = []
     for name in args.datasets.split(","):
         dataset = create_dataset(name)

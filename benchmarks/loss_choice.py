@@ -14,14 +14,13 @@ neither saw. Test splits are never read.
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
+from real_data_args import parse_real_data_args
 from tabulate import tabulate
 
-from ferbench import DataContext, create_dataset, create_method, features
+from ferbench import create_dataset, create_method, features
 from ferbench.core.registry import METHODS
 from ferbench.data.framing import frame_splits
 from ferbench.eval.metrics import score
@@ -30,14 +29,7 @@ ARMS = {"as budgeted": {}, "class_weighted": {"class_weighted": True}}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", type=Path, required=True)
-    parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.add_argument("--datasets", default="rafdb,fer2013")
-    parser.add_argument("--methods", default="cnn")
-    args = parser.parse_args()
-    ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
-    cache = features.FeatureCache(ctx.cache_dir)
+    args, ctx, cache = parse_real_data_args(__doc__, datasets="rafdb,fer2013", methods="cnn")
     rows = []
     for name in args.datasets.split(","):
         dataset = create_dataset(name)

@@ -1,0 +1,21 @@
+"""The command line every validation-choice benchmark shares: a data root, a cache, which
+datasets and methods; returned with the data context and feature cache they open."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ferbench import DataContext, features
+
+
+def parse_real_data_args(doc: str, datasets: str, methods: str
+                         ) -> tuple[argparse.Namespace, DataContext, features.FeatureCache]:
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--data-root", type=Path, required=True)
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--datasets", default=datasets)
+    parser.add_argument("--methods", default=methods)
+    args = parser.parse_args()
+    ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
+    return args, ctx, features.FeatureCache(ctx.cache_dir)
