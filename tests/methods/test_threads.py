@@ -32,4 +32,3 @@ def test_the_same_network_on_one_thread_or_four():
         assert np.array_equal(fit_once(1), fit_once(4))
     finally:
         torch.set_num_threads(previous)
-
