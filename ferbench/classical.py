@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 from joblib import cpu_count, parallel_config
+from sklearn.multiclass import OneVsOneClassifier
+from sklearn.utils.multiclass import _ovr_decision_function
 from threadpoolctl import threadpool_limits
 
 from ferbench.core.faceset import FaceSet
@@ -116,6 +118,20 @@ def _in_threads(function: Callable[[np.ndarray], np.ndarray], rows: np.ndarray) 
         return np.concatenate(list(pool.map(function, chunks)))
 
 
+def one_vs_one_decision(classifier: OneVsOneClassifier, rows: np.ndarray) -> np.ndarray:
+    """``classifier.decision_function(rows)``, the same numbers at about a quarter of the cost:
+    scikit-learn evaluates each pair's kernel twice, once for its vote and once for its
+    confidence, and one pair after another. Here each pair's decision value is computed once,
+    its vote is that value's sign (as libsvm's own prediction is), and the pairs run in one
+    thread per core (libsvm releases the GIL)."""
+    with ThreadPoolExecutor(cpu_count()) as pool:
+        confidences = np.column_stack(list(pool.map(
+            lambda pair: np.ravel(pair.decision_function(rows)), classifier.estimators_)))
+    votes = (confidences > 0).astype(int)
+    scores = _ovr_decision_function(votes, confidences, len(classifier.classes_))
+    return scores[:, 1] if len(classifier.classes_) == 2 else scores
+
+
 def _softmax(scores: np.ndarray) -> np.ndarray:
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
@@ -135,7 +151,13 @@ class SoftmaxDecision:
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        scores = _in_threads(self.pipeline.decision_function, x)
+        *transforms, last = [step for _, step in self.pipeline.steps]
+        if isinstance(last, OneVsOneClassifier) and last.pairwise_indices_ is None:
+            for transform in transforms:
+                x = transform.transform(x)
+            scores = one_vs_one_decision(last, x)
+        else:
+            scores = _in_threads(self.pipeline.decision_function, x)
         if scores.ndim == 1:
             scores = np.column_stack([-scores, scores])
         return _softmax(scores)

@@ -228,3 +228,38 @@ def test_classical_fit_and_scores_run_on_fixed_blas_threads_whatever_the_caller_
         assert threadpool_info()[0]["num_threads"] == 1
     assert seen and seen[0]["openblas"] == ferbench.classical.NUMERIC_THREADS
 
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_one_vs_one_scores_equal_scikit_learns_with_each_kernel_evaluated_once(classes):
+    from sklearn.multiclass import OneVsOneClassifier
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(120, 6))
+    targets = np.arange(120) % classes
+    rows[:, 0] += targets
+    pairs = OneVsOneClassifier(SVC(C=10.0, gamma="scale")).fit(rows, targets)
+    new = rng.normal(size=(40, 6))
+    new[:, 0] += np.arange(40) % classes
+
+    assert np.array_equal(ferbench.classical.one_vs_one_decision(pairs, new),
+                          pairs.decision_function(new))
+
+
+def test_svm_scores_through_its_pipeline_equal_the_pipelines_own_decision_values():
+    from sklearn.multiclass import OneVsOneClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(90, 5)) * 10
+    targets = np.arange(90) % 3
+    pipeline = make_pipeline(StandardScaler(), OneVsOneClassifier(SVC()))
+    model = ferbench.classical.SoftmaxDecision(pipeline).fit(rows, targets)
+
+    expected = pipeline.decision_function(rows)
+    expected = np.exp(expected - expected.max(axis=1, keepdims=True))
+    assert np.allclose(model.predict_proba(rows), expected / expected.sum(axis=1, keepdims=True),
+                       rtol=0, atol=1e-15)
