@@ -10,7 +10,7 @@ from ferbench.cli import main
 from ferbench.core.dataset import DataContext
 from ferbench.core.labels import EMOTIONS
 from ferbench.core.registry import DATASETS
-from ferbench.data.faces.photos import find_faces, locate_faces, read_photo
+from ferbench.data.faces.photos import RETRIES, find_faces, locate_faces, read_photo
 from ferbench.predict.choice import choose_model
 from ferbench.predict.prediction import FACE_CROP_SHARE, box_share, photo_faces, predict_frame
 from ferbench.predict.saved import SavedModel, load_model
@@ -32,6 +32,16 @@ def test_tight_crops_the_first_try_misses_are_found_by_a_retry(shared_data):
             left, top, right, bottom = face.box
             assert face.found == "retry" and face.crop.shape[2] == 3
             assert 0 <= left < right <= photo.shape[1] and 0 <= top < bottom <= photo.shape[0]
+
+
+def test_less_certain_and_larger_retries_find_crops_the_first_retries_miss(shared_data):
+    """The later retries (a lowered frontal threshold, the CNN detector at a larger scale)
+    find faces in crops that both earlier retries miss."""
+    files = sorted((shared_data / "rafdb-kaggle").rglob("*.jpg"))
+    missed = [photo for photo in map(read_photo, files) if not locate_faces(photo, RETRIES[:2])]
+    assert missed
+    found = [faces for faces in map(locate_faces, missed) if faces]
+    assert found and all(face.found == "retry" for faces in found for face in faces)
 
 
 def test_a_face_found_at_the_first_try_is_the_one_datasets_prepare(shared_data):

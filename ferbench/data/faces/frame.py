@@ -8,19 +8,19 @@ every face of a dataset the way ``ferbench predict`` and ``crop = "detect"`` do
 :data:`~ferbench.data.faces.photos.EYES_AT`, the eyes
 :data:`~ferbench.data.faces.photos.EYE_DISTANCE` of the side apart.
 
-The rule for each image: dlib's frontal detector (small images upsampled once), then, where
-it finds nothing, the same detector on the image upsampled in a black margin (the first of
+The rule for each image: dlib's frontal detector (small images upsampled once), then, where it
+finds nothing, the same detector on the image upsampled in a black margin (the first of
 :data:`~ferbench.data.faces.photos.RETRIES`: a pre-cropped 48x48 face gives the detector no
-margin); the largest face wins. dlib's CNN detector, ``predict``'s last retry, is left out:
-several times the cost, paid by a quarter of FER2013's faces. Where both tries fail on an
-image no larger than :data:`CROP_SIDE` on its shorter side, the image is taken to be a face
-crop, as every published dataset of that size is (FER2013, FER+, CK+48, RAF-DB aligned), and
-dlib's 68 landmarks are fitted inside the whole image as if it were the detector's box
-(``image box``; on face crops the detector found, the eyes land within about 1 % of the side
-of where the detector's box puts them). Otherwise the image itself is the face
-(``fallback``): resized, stretched if not square, to the frame. Each way is counted per
-dataset in provenance. The result is square, :func:`frame_side` pixels, in the
-dataset's own colour mode (gray stays gray): methods resize it as they resize any face.
+margin); the largest face wins. ``predict``'s later retries (dlib's CNN detector, a lowered
+threshold) are left out: several times the cost, paid by a quarter of FER2013's faces. Where
+both tries fail on an image no larger than :data:`CROP_SIDE` on its shorter side, the image is
+taken to be a face crop, as every published dataset of that size is (FER2013, FER+, CK+48,
+RAF-DB aligned), and dlib's 68 landmarks are fitted inside the whole image as if it were the
+detector's box (``image box``; on face crops the detector found, the eyes land within about 1 %
+of the side of where the detector's box puts them). Otherwise the image itself is the face
+(``fallback``): resized, stretched if not square, to the frame. Each way is counted per dataset
+in provenance. The result is square, :func:`frame_side` pixels, in the dataset's own colour
+mode (gray stays gray): methods resize it as they resize any face.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ it apart in both. Every model therefore sees a photo's face framed as its traini
 already a tight face crop gives the frontal detector no margin and often too few pixels, so
 it retries on the photo upsampled and framed in a black margin, then with dlib's CNN face
 detector (``mmod_human_face_detector``, shipped with the landmark model in
-``face_recognition_models``), see :data:`RETRIES`. Each face says how it was found
-(:data:`FOUND`).
+``face_recognition_models``), then less strictly, see :data:`RETRIES`. Each face says how it
+was found (:data:`FOUND`).
 """
 
 from __future__ import annotations
@@ -50,13 +50,21 @@ class Retry:
     max_side: int
     margin: float
     mode: str
+    threshold: float = 0.0
+    """Added to the frontal detector's score threshold (dlib's ``adjust_threshold``), or the
+    CNN detector's least confidence; a negative one accepts less certain faces."""
 
 
-RETRIES = (Retry("frontal", 150, 480, 0.5, "constant"), Retry("cnn", 120, 240, 0.1, "reflect"))
+RETRIES = (Retry("frontal", 150, 480, 0.5, "constant"), Retry("cnn", 120, 240, 0.1, "reflect"),
+           Retry("frontal", 150, 480, 0.5, "constant", -0.3),
+           Retry("cnn", 200, 200, 0.2, "reflect"))
 """The retries in order, each parameter chosen by ``benchmarks/predict_faces.py`` on FER2013,
 CK+48 and RAF-DB test crops and on scenes made of them: a black margin lets the frontal
 detector find faces that fill the frame; the CNN detector finds most of what it still
-misses, at several times its cost, which only photos without a frontal face pay."""
+misses, at several times its cost, which only photos without a frontal face pay; the
+frontal detector with a lowered threshold and the CNN detector on a larger, wider-framed
+photo find about a third of what remains, and none of them a face in a blank or background
+image. Only the first is used to align datasets' faces (:mod:`ferbench.data.faces.frame`)."""
 CNN_MODEL = "mmod_human_face_detector.dat"
 
 
@@ -111,7 +119,7 @@ def locate_faces(photo: np.ndarray, retries: tuple[Retry, ...] = RETRIES
     for retry in retries:
         framed, scale, pad = _framed(photo, retry)
         detect = _frontal if retry.detector == "frontal" else _cnn
-        boxes = sorted(detect(framed), key=lambda box: -box.area())
+        boxes = sorted(detect(framed, retry.threshold), key=lambda box: -box.area())
         if boxes:
             return [_retried_face(photo, framed, box, scale, pad) for box in boxes]
     return []
@@ -218,12 +226,14 @@ def _retried_face(photo: np.ndarray, framed: np.ndarray, box: Any, scale: float,
                         crop=aligned_crop(photo, points), found="retry")
 
 
-def _frontal(image: np.ndarray) -> list[Any]:
-    return list(dlib_models().detector(image, 0))
+def _frontal(image: np.ndarray, threshold: float) -> list[Any]:
+    if threshold == 0:
+        return list(dlib_models().detector(image, 0))
+    return list(dlib_models().detector.run(image, 0, threshold)[0])
 
 
-def _cnn(image: np.ndarray) -> list[Any]:
-    return [found.rect for found in _cnn_detector()(image, 0)]
+def _cnn(image: np.ndarray, threshold: float) -> list[Any]:
+    return [found.rect for found in _cnn_detector()(image, 0) if found.confidence >= threshold]
 
 
 @functools.cache
