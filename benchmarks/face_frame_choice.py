@@ -15,19 +15,13 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-from feature_choice import inner_fold_accuracy
+from feature_choice import inner_fold_accuracy, validation_accuracy
 from real_data_args import parse_real_data_args
 from tabulate import tabulate
 
-from ferbench import FaceSet, create_dataset, create_method, features
+from ferbench import create_dataset, create_method, features
 from ferbench.data.faces.frame import ALIGNED, AS_PUBLISHED
 from ferbench.data.framing import frame_splits
-
-
-def validation_accuracy(method: str, train: FaceSet, val: FaceSet) -> float:
-    fitted = create_method(method).fit(train)
-    return float(np.mean(fitted.predict(val) == val.labels))
 
 
 def main() -> None:

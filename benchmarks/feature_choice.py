@@ -1,32 +1,36 @@
 """How the classical methods' default features were chosen: HOG alone vs HOG + landmarks.
 
-Validation data only: each method at its defaults but for ``features`` is fitted on FER2013's
-training faces and scored on PublicTest, and on CK+ it is scored on 3 subject-grouped inner
-folds of each of the runner's 10 outer training sets (seed 0), pooled. The outer test folds
-and PrivateTest are never touched. The figures behind the defaults: docs/decisions.md.
+Validation data only: each method at its defaults but for ``features`` is fitted on a
+dataset's training faces and scored on its validation split (FER2013's PublicTest, RAF-DB's
+carved val); a k-fold dataset (CK+) is scored on 3 subject-grouped inner folds of each of the
+runner's 10 outer training sets (seed 0), pooled. Test splits are never touched. Faces are
+framed as ``ferbench run`` frames them (aligned for real datasets), or as published with
+``--as-published`` (how the FER2013 and CK+ figures in docs/decisions.md were measured).
 
-    python benchmarks/feature_choice.py --data-root DATA_ROOT [--methods knn,rf]
+    python benchmarks/feature_choice.py --data-root DATA_ROOT [--datasets rafdb]
+        [--methods svm,knn] [--as-published]
 """
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
+from real_data_args import parse_real_data_args
 from sklearn.model_selection import GroupKFold
 from tabulate import tabulate
 
-from ferbench import DataContext, FaceSet, create_dataset, create_method, features
+from ferbench import FaceSet, create_dataset, create_method, features
+from ferbench.data.faces.frame import AS_PUBLISHED
+from ferbench.data.framing import frame_splits
 from ferbench.data.splits import subject_kfold
 
 CANDIDATES = ("hog", "hog+landmarks")
 INNER_FOLDS = 3
 
 
-def public_test_accuracy(method: str, feature_set: str, train: FaceSet, val: FaceSet) -> float:
-    fitted = create_method(method, features=feature_set).fit(train)
+def validation_accuracy(method: str, train: FaceSet, val: FaceSet, **params: object) -> float:
+    fitted = create_method(method, **params).fit(train)
     return float(np.mean(fitted.predict(val) == val.labels))
 
 
@@ -44,30 +48,31 @@ def inner_fold_accuracy(method: str, faces: FaceSet, k: int, **params: object) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", type=Path, required=True)
-    parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.add_argument("--methods", default="knn,rf")
-    args = parser.parse_args()
-    ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
-    cache = features.FeatureCache(ctx.cache_dir)
+    args, ctx, cache = parse_real_data_args(
+        __doc__, datasets="fer2013,ckplus", methods="knn,rf",
+        flags={"--as-published": "score faces as each dataset publishes them"})
     spec = create_method("svm", features="hog+landmarks").input_spec  # both feature sets
-    fer = create_dataset("fer2013").load(ctx)
-    train, val = (features.prepare(split, spec, cache) for split in (fer.train, fer.val))
-    ck = create_dataset("ckplus").load(ctx)
-    faces = features.prepare(ck.train, spec, cache)
     rows = []
-    for method in args.methods.split(","):
-        for feature_set in CANDIDATES:
-            started = time.perf_counter()
-            public = public_test_accuracy(method, feature_set, train, val)
-            inner = inner_fold_accuracy(method, faces, ck.kfold, features=feature_set)
-            rows.append([method, feature_set, f"{public:.4f}", f"{inner:.4f}",
-                         f"{time.perf_counter() - started:.0f}"])
-            print(tabulate(rows[-1:], tablefmt="plain"), flush=True)
+    for name in args.datasets.split(","):
+        dataset = create_dataset(name)
+        frame = AS_PUBLISHED if args.as_published else dataset.faces
+        splits = frame_splits(dataset.load(ctx), dataset, frame, ctx.cache_dir)
+        train = features.prepare(splits.train, spec, cache)
+        val = features.prepare(splits.val, spec, cache) if splits.val is not None else None
+        for method in args.methods.split(","):
+            for feature_set in CANDIDATES:
+                started = time.perf_counter()
+                if val is None:
+                    score = inner_fold_accuracy(method, train, splits.kfold, features=feature_set)
+                else:
+                    score = validation_accuracy(method, train, val, features=feature_set)
+                rows.append([name, frame, method, feature_set, f"{score:.4f}",
+                             f"{time.perf_counter() - started:.0f}"])
+                print(tabulate(rows[-1:], tablefmt="plain"), flush=True)
     print()
-    print(tabulate(rows, ["method", "features", "FER2013 PublicTest acc",
-                          "CK+ inner-fold acc", "s"], tablefmt="github"))
+    print(tabulate(rows, ["dataset", "faces", "method", "features",
+                          "validation accuracy (inner folds for k-fold data)", "s"],
+                   tablefmt="github"))
 
 
 if __name__ == "__main__":
