@@ -24,7 +24,7 @@ from tqdm import tqdm
 from ferbench.data.faces.photos import (
     DetectedFace,
     UnreadableImage,
-    locate_faces,
+    frame_faces,
     read_photo,
     whole_face,
 )
@@ -53,6 +53,8 @@ such crops anew loses accuracy against the run's own score
 --faces aligned``) gets the aligned crop, as its training faces were. The share is above 0.4
 on nearly all of those datasets' test crops, and below it for faces in 350x350 scenes made of
 them."""
+BLANK_RANGE = 8
+"""A photo whose pixels all lie within this many levels of each other is blank: no face."""
 COLUMNS = ["path", "face", "found", "left", "top", "right", "bottom", "label"]
 """The columns of a prediction before the class probabilities (then ``error``); with a
 video, ``time`` (seconds) and ``track`` (a face followed across frames) follow ``path``."""
@@ -82,15 +84,18 @@ class Outputs:
 
 
 def photo_faces(photo: np.ndarray, faces: str, aligned: bool = False) -> list[DetectedFace]:
-    """The faces of ``photo`` as ``faces`` (one of :data:`FACES`) takes them; unless the
-    model was trained on ``aligned`` faces, a face crop found by detection (see
-    :data:`FACE_CROP_SHARE`) keeps how it was found and its box, and its crop is the whole
-    photo."""
+    """The faces of ``photo`` as ``faces`` (one of :data:`FACES`) takes them: detected by the
+    rule that framed the training faces (:func:`frame_faces`: a small image no try finds a
+    face in is a face crop), none in a blank image. Unless the model was trained on
+    ``aligned`` faces, a face crop (see :data:`FACE_CROP_SHARE`) keeps how it was found and
+    its box, and its crop is the whole photo."""
     if faces not in FACES:
         raise ValueError(f"faces must be one of {', '.join(FACES)}, got {faces!r}")
     if faces == "whole":
         return [whole_face(photo)]
-    found = locate_faces(photo)
+    if int(photo.max()) - int(photo.min()) <= BLANK_RANGE:
+        return []
+    found = frame_faces(photo)
     if not aligned and len(found) == 1 and box_share(found[0].box, photo.shape) >= FACE_CROP_SHARE:
         return [replace(found[0], crop=photo)]
     return found

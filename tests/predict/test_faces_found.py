@@ -10,7 +10,9 @@ from ferbench.cli import main
 from ferbench.core.dataset import DataContext
 from ferbench.core.labels import EMOTIONS
 from ferbench.core.registry import DATASETS
-from ferbench.data.faces.photos import RETRIES, find_faces, locate_faces, read_photo
+from ferbench.data.faces.frame import align_face
+from ferbench.data.faces.photos import RETRIES, find_faces, frame_faces, locate_faces, read_photo
+from ferbench.data.samples import resized
 from ferbench.predict.choice import choose_model
 from ferbench.predict.prediction import FACE_CROP_SHARE, box_share, photo_faces, predict_frame
 from ferbench.predict.saved import SavedModel, load_model
@@ -116,3 +118,19 @@ def test_a_face_crop_is_aligned_for_a_model_trained_on_aligned_faces(shared_data
     manifest = {"training": {"face_shape": [48, 48]}}
     assert not SavedModel(None, manifest, crop).aligned
     assert SavedModel(None, {"training": {"faces": "aligned"}}, crop).aligned
+
+
+def test_predict_frames_a_small_crop_no_detector_finds_as_the_training_faces_were(shared_data):
+    """A dataset-sized crop whose face no try finds is a face crop to predict as it was to
+    ``--faces aligned``: landmarks in the whole image, the very crop training saw; a blank
+    image of that size is still no face."""
+    files = sorted((shared_data / "rafdb-kaggle").rglob("*.jpg"))
+    photo = next(p for p in map(read_photo, files) if not locate_faces(p, RETRIES[:1]))
+    faces = photo_faces(photo, "detect", aligned=True)
+    assert [face.found for face in faces] == ["image box"]
+    assert faces[0].box == (0, 0, photo.shape[1], photo.shape[0])
+    trained, how = align_face(photo, 100)
+    assert how == "image box"
+    assert np.array_equal(trained, resized(faces[0].crop, 100, 100))
+    assert frame_faces(photo, retry_further=False)[0].found == "image box"
+    assert photo_faces(np.full((100, 100, 3), 77, np.uint8), "detect", aligned=True) == []

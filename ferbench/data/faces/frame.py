@@ -3,24 +3,21 @@
 Datasets publish faces framed their own way (whole photos, tight or loose crops, aligned
 with a margin), so a cross-dataset score would partly measure framing. ``aligned`` re-frames
 every face of a dataset the way ``ferbench predict`` and ``crop = "detect"`` do
-(:func:`~ferbench.data.faces.photos.locate_faces`,
+(:func:`~ferbench.data.faces.photos.frame_faces`,
 :func:`~ferbench.data.faces.photos.aligned_crop`): eyes level, their midpoint at
 :data:`~ferbench.data.faces.photos.EYES_AT`, the eyes
 :data:`~ferbench.data.faces.photos.EYE_DISTANCE` of the side apart.
 
-The rule for each image: dlib's frontal detector (small images upsampled once), then, where it
-finds nothing, the same detector on the image upsampled in a black margin (the first of
-:data:`~ferbench.data.faces.photos.RETRIES`: a pre-cropped 48x48 face gives the detector no
-margin); the largest face wins. ``predict``'s later retries (dlib's CNN detector, a lowered
-threshold) are left out: several times the cost, paid by a quarter of FER2013's faces. Where
-both tries fail on an image no larger than :data:`CROP_SIDE` on its shorter side, the image is
-taken to be a face crop, as every published dataset of that size is (FER2013, FER+, CK+48,
-RAF-DB aligned), and dlib's 68 landmarks are fitted inside the whole image as if it were the
-detector's box (``image box``; on face crops the detector found, the eyes land within about 1 %
-of the side of where the detector's box puts them). Otherwise the image itself is the face
-(``fallback``): resized, stretched if not square, to the frame. Each way is counted per dataset
-in provenance. The result is square, :func:`frame_side` pixels, in the dataset's own colour
-mode (gray stays gray): methods resize it as they resize any face.
+The rule for each image is :func:`~ferbench.data.faces.photos.frame_faces`, the one
+``ferbench predict`` uses: dlib's frontal detector, then the same detector on the image
+upsampled in a black margin (a pre-cropped 48x48 face gives it no margin), then, on an image
+no larger than :data:`~ferbench.data.faces.photos.CROP_SIDE`, landmarks fitted inside the whole
+image (``image box``); the largest face wins. ``predict``'s later retries on larger photos
+(dlib's CNN detector, a lowered threshold) are left out here: several times the cost. Where
+nothing is found, the image itself is the face (``fallback``): resized, stretched if not
+square, to the frame. Each way is counted per dataset in provenance. The result is square,
+:func:`frame_side` pixels, in the dataset's own colour mode (gray stays gray): methods resize
+it as they resize any face.
 """
 
 from __future__ import annotations
@@ -33,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ferbench.data.faces.crops import SHAPE
-from ferbench.data.faces.photos import RETRIES, face_in_box, locate_faces
+from ferbench.data.faces.photos import CROP_SIDE, frame_faces
 from ferbench.data.samples import resized
 from ferbench.features.parallel import process_pool, worker_count
 
@@ -43,8 +40,6 @@ ALIGNED, AS_PUBLISHED = FACES
 FOUND = ("detector", "retry", "image box", "fallback")
 """How an aligned face was found: the detector's first try, the retry in a margin, landmarks
 fitted in a face crop's whole image, or not at all (the image itself, resized)."""
-CROP_SIDE = SHAPE[0]
-"""Images whose shorter side is at most this many pixels are face crops (see above)."""
 VERSION = 2
 """Bumped whenever the aligned pixels change, so cached aligned faces are never reused."""
 PER_WORKER = 150
@@ -79,13 +74,8 @@ def align_face(image: np.ndarray, side: int) -> tuple[np.ndarray, str]:
     own colour mode, and how its face was found (one of :data:`FOUND`)."""
     rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
     rgb = np.ascontiguousarray(rgb)
-    faces = locate_faces(rgb, retries=RETRIES[:1])
-    if faces:
-        crop, found = faces[0].crop, faces[0].found
-    elif min(rgb.shape[:2]) <= CROP_SIDE:
-        crop, found = face_in_box(rgb, (0, 0, rgb.shape[1], rgb.shape[0])).crop, "image box"
-    else:
-        crop, found = rgb, "fallback"
+    faces = frame_faces(rgb, retry_further=False)
+    crop, found = (faces[0].crop, faces[0].found) if faces else (rgb, "fallback")
     framed = resized(crop, side, side)
     # A gray image's crop has three equal channels: the first is the gray face exactly.
     return (framed if image.ndim == 3 else np.ascontiguousarray(framed[..., 0])), found

@@ -17,7 +17,7 @@ was found (:data:`FOUND`).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,13 @@ UPSAMPLE_BELOW = 300
 """Photos whose shorter side is below this are upsampled once before detection, so faces of
 about 40 px are found; larger photos are searched at their own size (about 4x faster),
 where dlib finds faces from about 80 px."""
-FOUND = ("detector", "retry", "whole image")
-"""How a face was found: the frontal detector's first try, a retry, or the whole image
-taken as the face (``--faces whole``)."""
+FOUND = ("detector", "retry", "image box", "whole image")
+"""How a face was found: the frontal detector's first try, a retry, landmarks fitted in a
+face crop's whole image (:func:`frame_faces`), or the whole image taken as the face
+(``--faces whole``)."""
+CROP_SIDE = 100
+"""Images whose shorter side is at most this many pixels are face crops, as every published
+dataset of that size is (FER2013, FER+, CK+48, RAF-DB aligned): see :func:`frame_faces`."""
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,11 @@ def locate_faces(photo: np.ndarray, retries: tuple[Retry, ...] = RETRIES
     ``retries`` that finds any (by default the frontal detector on the photo upsampled in a
     black margin, then dlib's CNN detector). Largest first; an empty list when every try
     fails."""
-    faces = find_faces(photo)
-    if faces:
-        return faces
+    return find_faces(photo) or _retried(photo, retries)
+
+
+def _retried(photo: np.ndarray, retries: tuple[Retry, ...]) -> list[DetectedFace]:
+    """The faces of the first of ``retries`` that finds any, largest first."""
     for retry in retries:
         framed, scale, pad = _framed(photo, retry)
         detect = _frontal if retry.detector == "frontal" else _cnn
@@ -123,6 +129,23 @@ def locate_faces(photo: np.ndarray, retries: tuple[Retry, ...] = RETRIES
         if boxes:
             return [_retried_face(photo, framed, box, scale, pad) for box in boxes]
     return []
+
+
+def frame_faces(photo: np.ndarray, retry_further: bool = True) -> list[DetectedFace]:
+    """The faces of ``photo`` as ferbench frames them for aligned faces, in one rule for
+    datasets' faces (``--faces aligned``) and for ``ferbench predict``: dlib's frontal
+    detector, then its first retry; where both fail on an image no larger than
+    :data:`CROP_SIDE`, the image is a face crop and the landmarks are fitted inside all of it
+    as if it were the detector's box (``image box``: on crops the detector finds, the eyes
+    land within about 1 % of the side of where its box puts them); on a larger image, with
+    ``retry_further``, the later :data:`RETRIES`. Largest first; empty when nothing is found."""
+    faces = locate_faces(photo, RETRIES[:1])
+    if faces:
+        return faces
+    if min(photo.shape[:2]) <= CROP_SIDE:
+        height, width = photo.shape[:2]
+        return [replace(face_in_box(photo, (0, 0, width, height)), found="image box")]
+    return _retried(photo, RETRIES[1:]) if retry_further else []
 
 
 def whole_face(photo: np.ndarray) -> DetectedFace:
