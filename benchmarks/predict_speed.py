@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 from tabulate import tabulate
 
-from ferbench.data.faces.photos import locate_faces, read_photo
+from ferbench.data.faces.photos import frame_faces, read_photo
 from ferbench.predict.choice import choose_model, load_choice
 from ferbench.predict.prediction import predict_frame
 
@@ -55,7 +55,7 @@ def make_photos(faces: Path, count: int, folder: Path) -> list[Path]:
 
 def detection_only(paths: list[Path]) -> tuple[float, int]:
     started = time.perf_counter()
-    found = sum(len(locate_faces(read_photo(path))) for path in paths)
+    found = sum(len(frame_faces(read_photo(path))) for path in paths)
     return time.perf_counter() - started, found
 
 
