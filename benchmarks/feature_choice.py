@@ -1,6 +1,7 @@
-"""How the classical methods' default features were chosen: HOG alone vs HOG + landmarks.
+"""A classical default chosen on validation data: by default the features, HOG alone vs
+HOG + landmarks; ``--param NAME --values A,B`` compares any other parameter the same way.
 
-Validation data only: each method at its defaults but for ``features`` is fitted on a
+Validation data only: each method at its defaults but for the parameter is fitted on a
 dataset's training faces and scored on its validation split (FER2013's PublicTest, RAF-DB's
 carved val); a k-fold dataset (CK+) is scored on 3 subject-grouped inner folds of each of the
 runner's 10 outer training sets (seed 0), pooled. Test splits are never touched. Faces are
@@ -8,11 +9,12 @@ framed as ``ferbench run`` frames them (aligned for real datasets), or as publis
 ``--as-published`` (how the FER2013 and CK+ figures in docs/decisions.md were measured).
 
     python benchmarks/feature_choice.py --data-root DATA_ROOT [--datasets rafdb]
-        [--methods svm,knn] [--as-published]
+        [--methods svm,knn] [--as-published] [--param solver --values exact,nystroem]
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
@@ -21,6 +23,7 @@ from sklearn.model_selection import GroupKFold
 from tabulate import tabulate
 
 from ferbench import FaceSet, create_dataset, create_method, features
+from ferbench.cli import parse_settings
 from ferbench.data.faces.frame import AS_PUBLISHED
 from ferbench.data.framing import frame_splits
 from ferbench.data.splits import subject_kfold
@@ -48,9 +51,10 @@ def inner_fold_accuracy(method: str, faces: FaceSet, k: int, **params: object) -
 
 
 def main() -> None:
-    args, ctx, cache = parse_real_data_args(
-        __doc__, datasets="fer2013,ckplus", methods="knn,rf",
-        flags={"--as-published": "score faces as each dataset publishes them"})
+    args, ctx, cache = parse_real_data_args(__doc__, datasets="fer2013,ckplus",
+                                            methods="knn,rf", own_options=_own_options)
+    candidates = [parse_settings([f"m.{args.param}={value}"])["m"][args.param]
+                  for value in args.values.split(",")]
     spec = create_method("svm", features="hog+landmarks").input_spec  # both feature sets
     rows = []
     for name in args.datasets.split(","):
@@ -60,19 +64,28 @@ def main() -> None:
         train = features.prepare(splits.train, spec, cache)
         val = features.prepare(splits.val, spec, cache) if splits.val is not None else None
         for method in args.methods.split(","):
-            for feature_set in CANDIDATES:
+            for value in candidates:
+                setting = {args.param: value}
                 started = time.perf_counter()
                 if val is None:
-                    score = inner_fold_accuracy(method, train, splits.kfold, features=feature_set)
+                    score = inner_fold_accuracy(method, train, splits.kfold, **setting)
                 else:
-                    score = validation_accuracy(method, train, val, features=feature_set)
-                rows.append([name, frame, method, feature_set, f"{score:.4f}",
+                    score = validation_accuracy(method, train, val, **setting)
+                rows.append([name, frame, method, f"{args.param}={value}", f"{score:.4f}",
                              f"{time.perf_counter() - started:.0f}"])
                 print(tabulate(rows[-1:], tablefmt="plain"), flush=True)
     print()
-    print(tabulate(rows, ["dataset", "faces", "method", "features",
+    print(tabulate(rows, ["dataset", "faces", "method", "setting",
                           "validation accuracy (inner folds for k-fold data)", "s"],
                    tablefmt="github"))
+
+
+def _own_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-published", action="store_true",
+                        help="score faces as each dataset publishes them")
+    parser.add_argument("--param", default="features", help="the parameter compared")
+    parser.add_argument("--values", default=",".join(CANDIDATES),
+                        help="its values, as `ferbench run --set` reads them")
 
 
 if __name__ == "__main__":
