@@ -46,6 +46,13 @@ def test_svm_solvers_and_bad_values():
     svm = create_method("svm", solver="nystroem", nystroem_components=20)
     prepared = features.prepare(train, svm.input_spec)
     assert svm.fit(prepared).describe()["solver"] == "nystroem"
+    steps = svm.estimator_.pipeline.named_steps
+    reduced = steps["pca"].transform(steps["standardscaler"].transform(
+        svm.feature_matrix(prepared)))
+    # SVC's gamma="scale" on the features the map sees (its training rows add mirror images),
+    # not Nystroem's 1 / n_features
+    assert steps["nystroem"].gamma == pytest.approx(1 / (reduced.shape[1] * reduced.var()),
+                                                    rel=0.01)
 
 
 def test_svm_kernel_auto_is_chosen_on_inner_folds_of_the_training_faces(monkeypatch):
