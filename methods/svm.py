@@ -111,19 +111,21 @@ class SVM(FeatureClassifier):
                 if self.kernel_scores_["linear"] > self.kernel_scores_["rbf"]:
                     self.kernel_ = "linear"
         self.estimator_ = self._estimator(*matrix.shape)
-        self._scale_nystroem_gamma(matrix)
-        self.estimator_.fit(matrix, targets)
+        if "nystroem" in self.estimator_.pipeline.named_steps:
+            self._fit_nystroem(matrix, targets)
+        else:
+            self.estimator_.fit(matrix, targets)
 
-    def _scale_nystroem_gamma(self, matrix: np.ndarray) -> None:
-        """Give a Nyström map SVC's ``gamma="scale"``, 1 / (components x variance) of the
-        reduced features it maps, which it cannot compute itself: its own default, 1 /
-        components, ignores the PCA outputs' variance, so the kernel it approximates is far
-        narrower than the exact SVM's."""
-        steps = self.estimator_.pipeline.named_steps
-        if "nystroem" not in steps:
-            return
-        reduced = steps["pca"].fit_transform(steps["standardscaler"].fit_transform(matrix))
-        steps["nystroem"].set_params(gamma=1.0 / (reduced.shape[1] * reduced.var()))
+    def _fit_nystroem(self, matrix: np.ndarray, targets: np.ndarray) -> None:
+        """Fit the Nyström pipeline with SVC's ``gamma="scale"``, 1 / (components x variance)
+        of the reduced features the map sees, set between the PCA and the map: the map's own
+        default, 1 / components, ignores the PCA outputs' variance, so the kernel it would
+        approximate is far narrower than the exact SVM's."""
+        pipeline = self.estimator_.pipeline
+        reduced = pipeline[:2].fit_transform(matrix)
+        pipeline.named_steps["nystroem"].set_params(
+            gamma=1.0 / (reduced.shape[1] * reduced.var()))
+        pipeline[2:].fit(reduced, targets)
 
     def _inner_fold_scores(self, matrix: np.ndarray, targets: np.ndarray, subjects: np.ndarray
                            ) -> dict[str, float]:

@@ -31,13 +31,14 @@ from tqdm import tqdm
 
 from ferbench.data.faces.crops import SHAPE
 from ferbench.data.faces.photos import CROP_SIDE, frame_faces
+from ferbench.data.faces.photos import FOUND as PHOTO_FOUND
 from ferbench.data.samples import resized
 from ferbench.features.parallel import process_pool, worker_count
 
 FACES = ("aligned", "as-published")
 """How a run frames a dataset's faces: re-aligned to the canonical frame, or as published."""
 ALIGNED, AS_PUBLISHED = FACES
-FOUND = ("detector", "retry", "image box", "fallback")
+FOUND = (*PHOTO_FOUND[:3], "fallback")
 """How an aligned face was found: the detector's first try, the retry in a margin, landmarks
 fitted in a face crop's whole image, or not at all (the image itself, resized)."""
 VERSION = 2

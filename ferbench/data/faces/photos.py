@@ -250,8 +250,6 @@ def _retried_face(photo: np.ndarray, framed: np.ndarray, box: Any, scale: float,
 
 
 def _frontal(image: np.ndarray, threshold: float) -> list[Any]:
-    if threshold == 0:
-        return list(dlib_models().detector(image, 0))
     return list(dlib_models().detector.run(image, 0, threshold)[0])
 
 
