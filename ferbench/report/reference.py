@@ -24,8 +24,9 @@ MEANS = "mean of methods"
 """The rows shown by default: per backbone, the mean of the adaptation methods CD-FER lists."""
 CONVENTION = ("CD-FER aligns the faces of every dataset, reports accuracy on validation "
               "splits and uses all of JAFFE as a target; ferbench scores each target's test "
-              "split (all of a dataset without an official split) on its own face crops. The "
-              "published rows stand beside ours for orientation and are never ranked.")
+              "split (all of a dataset without an official split), its faces framed as the "
+              "provenance says (aligned unless --faces as-published). The published rows "
+              "stand beside ours for orientation and are never ranked.")
 
 
 @dataclass(frozen=True)
