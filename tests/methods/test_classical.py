@@ -89,8 +89,8 @@ def _fits_of(svm, train, monkeypatch) -> list[tuple[np.ndarray, np.ndarray]]:
     seen = []
     real_pipeline = type(svm)._pipeline
 
-    def spying(self, kernel, n_samples, n_features):
-        model = real_pipeline(self, kernel, n_samples, n_features)
+    def spying(self, kernel, n_samples, n_features, solver):
+        model = real_pipeline(self, kernel, n_samples, n_features, solver)
         fit = model.fit
         model.fit = lambda x, y: (seen.append((x, y)), fit(x, y))[1]
         return model
@@ -270,3 +270,60 @@ def test_svm_scores_through_its_pipeline_equal_the_pipelines_own_decision_values
     expected = np.exp(expected - expected.max(axis=1, keepdims=True))
     assert np.allclose(model.predict_proba(rows), expected / expected.sum(axis=1, keepdims=True),
                        rtol=0, atol=1e-15)
+
+
+def test_chunk_average_fits_disjoint_stratified_chunks_and_averages_their_decisions():
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.multiclass import OneVsOneClassifier
+    from sklearn.svm import SVC
+
+    class Recorder(ClassifierMixin, BaseEstimator):
+        def fit(self, x, y):
+            self.rows_, self.classes_ = x[:, -1].astype(int), np.unique(y)
+            return self
+
+    rng = np.random.default_rng(2)
+    targets = np.arange(300) % 3
+    rows = np.column_stack([rng.normal(size=300) + 4 * targets, np.arange(300)])
+    recorded = ferbench.classical.ChunkAverage(Recorder(), chunks=3).fit(rows, targets)
+    chunks = [member.rows_ for member in recorded.estimators_]
+    assert sorted(np.concatenate(chunks)) == list(range(300))  # each row in one chunk
+    assert all(np.abs(np.bincount(targets[c], minlength=3) - 100 / 3).max() < 1
+               for c in chunks)  # stratified: a third of each class per chunk
+
+    model = ferbench.classical.ChunkAverage(OneVsOneClassifier(SVC()), chunks=3).fit(
+        rows[:, :1], targets)
+    expected = np.mean([m.decision_function(rows[:, :1]) for m in model.estimators_], axis=0)
+    assert np.allclose(model.decision_function(rows[:, :1]), expected, rtol=0, atol=1e-12)
+    assert np.mean(model.predict(rows[:, :1]) == targets) > 0.9
+    with pytest.raises(ValueError, match="chunks must be an int of at least 2"):
+        ferbench.classical.ChunkAverage(SVC(), chunks=1).fit(rows, targets)
+
+
+def test_svm_chunked_solver_trains_on_chunks_and_survives_saving(tmp_path):
+    from ferbench import create_method
+
+    with pytest.raises(ValueError, match="chunk_faces must be an int of at least 60"):
+        create_method("svm", chunk_faces=10)
+    train = toy_faces((0, 3, 4), 40)
+    svm = create_method("svm", solver="chunked", chunk_faces=60, kernel="rbf", mirror=False)
+    prepared = features.prepare(train, svm.input_spec)
+    info = svm.fit(prepared).describe()
+    assert (info["solver"], info["chunks"], info["kernel"]) == ("chunked", 2, "rbf")
+
+    svm.save(tmp_path)
+    loaded = create_method("svm", solver="chunked", chunk_faces=60, kernel="rbf", mirror=False)
+    loaded.load(tmp_path)
+    assert np.array_equal(loaded.predict_proba(prepared), svm.predict_proba(prepared))
+
+
+def test_svm_auto_solver_is_exact_up_to_its_limit_and_chunked_above(monkeypatch):
+    from ferbench import create_method
+
+    train = toy_faces((0, 3, 4), 40)
+    svm = create_method("svm", chunk_faces=60, kernel="rbf", mirror=False)
+    prepared = features.prepare(train, svm.input_spec)
+    assert svm.fit(prepared).describe()["solver"] == "exact"
+    monkeypatch.setattr(sys.modules[type(svm).__module__], "EXACT_SVM_LIMIT", 100)
+    info = svm.fit(prepared).describe()
+    assert (info["solver"], info["chunks"]) == ("chunked", 2)
