@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 from joblib import cpu_count, parallel_config
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsOneClassifier
 from sklearn.utils.multiclass import _ovr_decision_function
 from threadpoolctl import threadpool_limits
@@ -144,9 +145,6 @@ class ChunkAverage(ClassifierMixin, BaseEstimator):
         self.estimator, self.chunks, self.random_state = estimator, chunks, random_state
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> ChunkAverage:
-        from sklearn.base import clone
-        from sklearn.model_selection import StratifiedKFold
-
         if not isinstance(self.chunks, int) or self.chunks < 2:
             raise ValueError(f"ChunkAverage: chunks must be an int of at least 2, "
                              f"got {self.chunks!r}")
