@@ -3,7 +3,9 @@
 Flip, rotation, shift and crop-scale are folded into a single 2×3 matrix per image and
 applied with one ``affine_grid`` + ``grid_sample`` call on whatever device holds the
 batch, so augmentation costs one bilinear resample per batch instead of a Python loop of
-PIL transforms per image. The random parameters are drawn on the CPU from the trainer's
+PIL transforms per image. Optionally some faces then lose resolution: brought down to a
+random smaller side and back up, as a face from a dataset of smaller images reaches a model
+trained on larger ones. The random parameters are drawn on the CPU from the trainer's
 generator, which keeps augmentation identical for a seed on every device.
 """
 
@@ -25,12 +27,17 @@ class Augment:
     shift:      translation uniform in ±shift of the image size, per axis.
     min_crop:   the warp samples a square crop of side uniform in [min_crop, 1] of the
                 image and stretches it back to full size (1 disables cropping).
+    low_res:    probability that a face is resampled to a side uniform in
+                [min_res, 1] of its own (antialiased) and back up (bilinear).
+    min_res:    the smallest such side, as a fraction of the image side.
     """
 
     flip: float = 0.5
     rotate_deg: float = 10.0
     shift: float = 0.1
     min_crop: float = 0.9
+    low_res: float = 0.0
+    min_res: float = 0.4
 
     def __post_init__(self) -> None:
         checks = {
@@ -38,6 +45,8 @@ class Augment:
             "rotate_deg": 0 <= self.rotate_deg <= 180,
             "shift": 0 <= self.shift < 1,
             "min_crop": 0 < self.min_crop <= 1,
+            "low_res": 0 <= self.low_res <= 1,
+            "min_res": 0 < self.min_res <= 1,
         }
         for name, ok in checks.items():
             if not ok:
@@ -68,12 +77,18 @@ class Augment:
         return self.rotate_deg == 0 and self.shift == 0 and self.min_crop == 1
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Randomly warp a float batch (N, C, H, W); a flip-only augmentation mirrors
-        exactly instead of resampling."""
+        """Randomly warp a float batch (N, C, H, W), then lower some faces' resolution; a
+        flip-only augmentation mirrors exactly instead of resampling."""
         if self.flips_only:
             flip = torch.rand(len(images), generator=generator) < self.flip
-            return torch.where(flip.to(images.device).view(-1, 1, 1, 1), hflip(images), images)
-        return warp(images, self.matrices(len(images), generator))
+            warped = torch.where(flip.to(images.device).view(-1, 1, 1, 1), hflip(images), images)
+        else:
+            warped = warp(images, self.matrices(len(images), generator))
+        if self.low_res == 0:
+            return warped
+        chosen = torch.rand(len(images), generator=generator) < self.low_res
+        sides = self.min_res + (1 - self.min_res) * torch.rand(len(images), generator=generator)
+        return lower_resolution(warped, chosen, sides)
 
 
 def warp(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
@@ -81,6 +96,22 @@ def warp(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     theta = theta.to(images.device, images.dtype)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def lower_resolution(images: torch.Tensor, chosen: torch.Tensor, sides: torch.Tensor
+                     ) -> torch.Tensor:
+    """The ``chosen`` images of a batch (N, C, H, W) brought down to ``sides`` (fractions of
+    their size, at least 2 px) and back up; the others unchanged."""
+    height, width = images.shape[-2:]
+    out = images.clone()
+    for index in torch.nonzero(chosen).flatten().tolist():
+        side = float(sides[index])
+        small = (max(2, round(height * side)), max(2, round(width * side)))
+        down = F.interpolate(images[index:index + 1], size=small, mode="bilinear",
+                             antialias=True, align_corners=False)
+        out[index] = F.interpolate(down, size=(height, width), mode="bilinear",
+                                   align_corners=False)[0]
+    return out
 
 
 def hflip(images: torch.Tensor) -> torch.Tensor:

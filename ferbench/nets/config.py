@@ -23,6 +23,7 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 AUGMENTATIONS = {
     "full": Augment(),
     "flip": Augment(rotate_deg=0, shift=0, min_crop=1),
+    "full+lowres": Augment(low_res=0.5),
     "none": None,
 }
 DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-3}
@@ -50,7 +51,9 @@ class TrainConfig:
                      train for the full budget and keeps the last weights.
     augment:         "full": random flip, ±10° rotation, ±10 % shift and 90–100 % crops;
                      "flip": random horizontal flip only (keeps every face part where it
-                     was, which short runs learn fastest); "none".
+                     was, which short runs learn fastest); "full+lowres": "full", then half
+                     the faces brought down to 40–100 % of their side and back up, as faces
+                     from a dataset of smaller images reach the model; "none".
     tta:             average predictions over the image and its mirror at inference.
     device:          "auto" (cuda, then mps, then cpu), "cpu", "cuda" or "mps".
     precision:       "auto" (bf16 autocast on CUDA where supported, else fp16 with a

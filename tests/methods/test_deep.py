@@ -25,7 +25,7 @@ from ferbench.nets import (  # noqa: E402
     Trainer,
     WeightsNotFoundError,
 )
-from ferbench.nets.augment import warp  # noqa: E402
+from ferbench.nets.augment import lower_resolution, warp  # noqa: E402
 from ferbench.nets.backbones import imagenet_cache_path  # noqa: E402
 from ferbench.nets.loop import _lr_factor, class_weights  # noqa: E402
 from ferbench.nets.trainer import stratified_holdout  # noqa: E402
@@ -241,6 +241,20 @@ def test_augment_is_seeded_and_flip_only_mirrors_exactly():
     assert all(m or u for m, u in zip(mirrored, unchanged)) and any(mirrored) and any(unchanged)
 
 
+def test_low_resolution_augment_blurs_only_the_chosen_faces():
+    stripes = torch.zeros(6, 1, 16, 16)
+    stripes[..., ::2] = 255.0
+    lowered = lower_resolution(stripes, torch.tensor([True, False] * 3), torch.full((6,), 0.5))
+    torch.testing.assert_close(lowered[1::2], stripes[1::2])
+    detail = (lowered[::2, ..., 1:] - lowered[::2, ..., :-1]).abs().mean()
+    assert detail < 0.1 * (stripes[..., 1:] - stripes[..., :-1]).abs().mean()
+    mirror_only = Augment(rotate_deg=0, shift=0, min_crop=1, low_res=1.0)
+    assert not torch.equal(mirror_only(stripes, torch.Generator().manual_seed(0)), stripes)
+    with pytest.raises(ValueError, match="low_res"):
+        Augment(low_res=1.5)
+    assert TrainConfig(augment="full+lowres").augment == "full+lowres"
+
+
 def test_seresnet_keeps_full_resolution_in_its_first_stage():
     model = SEResNet(7, in_channels=1, input_size=48, depth=(2, 2, 2, 2), width=8)
     x = torch.zeros(2, 1, 48, 48)
@@ -360,7 +374,7 @@ def test_each_factory_records_its_network_and_its_training_defaults(name, params
         ("cnn", {"label_smoothing": 1.0}, "label_smoothing=1.0"),
         ("cnn", {"patience": 0}, "patience=0"),
         ("cnn", {"tta": "yes"}, "tta='yes' must be true or false"),
-        ("cnn", {"augment": True}, "augment=True is not one of full, flip, none"),
+        ("cnn", {"augment": True}, "augment=True is not one of full, flip, full+lowres, none"),
         ("cnn", {"precision": "fp16", "device": "cpu"}, "precision='fp16' needs"),
         ("cnn", {"epoch": 3}, "unknown parameter(s) epoch; known: augment, batch_size, blocks"),
         ("cnn", {"blocks": 7}, "blocks=7 halves a 48-px input"),
