@@ -10,7 +10,8 @@ it apart in both. Every model therefore sees a photo's face framed as its traini
 already a tight face crop gives the frontal detector no margin and often too few pixels, so
 it retries on the photo upsampled and framed in a black margin, then with dlib's CNN face
 detector (``mmod_human_face_detector``, shipped with the landmark model in
-``face_recognition_models``), then less strictly, see :data:`RETRIES`. Each face says how it
+``face_recognition_models``), then less strictly, and last with MTCNN
+(:mod:`ferbench.data.faces.mtcnn`), see :data:`RETRIES`. Each face says how it
 was found (:data:`FOUND`).
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from ferbench.data.faces import mtcnn
 from ferbench.features.landmarks import LEFT_EYE, RIGHT_EYE, dlib_models, model_path
 
 EYES_AT = (0.49, 0.40)
@@ -47,7 +49,7 @@ dataset of that size is (FER2013, FER+, CK+48, RAF-DB aligned): see :func:`frame
 class Retry:
     """One retry of :func:`locate_faces`: a detector run on the photo scaled so its shorter
     side lies within [min_side, max_side] (max_side bounds the cost on large photos), padded
-    on every edge by ``margin`` of that side (numpy's pad ``mode``)."""
+    on every edge by ``margin`` of that side (numpy's pad ``mode``, or ``"gray"``: mid-grey)."""
 
     detector: str
     min_side: int
@@ -56,19 +58,23 @@ class Retry:
     mode: str
     threshold: float = 0.0
     """Added to the frontal detector's score threshold (dlib's ``adjust_threshold``), or the
-    CNN detector's least confidence; a negative one accepts less certain faces."""
+    CNN detector's least confidence, or MTCNN's least face probability at each of its three
+    stages; a lower one accepts less certain faces."""
 
 
 RETRIES = (Retry("frontal", 150, 480, 0.5, "constant"), Retry("cnn", 120, 240, 0.1, "reflect"),
            Retry("frontal", 150, 480, 0.5, "constant", -0.3),
-           Retry("cnn", 200, 200, 0.2, "reflect"))
+           Retry("cnn", 200, 200, 0.2, "reflect"), Retry("mtcnn", 120, 360, 0.3, "gray", 0.5),
+           Retry("mtcnn", 120, 240, 0.0, "gray", 0.5))
 """The retries in order, each parameter chosen by ``benchmarks/predict_faces.py`` on FER2013,
 CK+48 and RAF-DB test crops and on scenes made of them: a black margin lets the frontal
 detector find faces that fill the frame; the CNN detector finds most of what it still
 misses, at several times its cost, which only photos without a frontal face pay; the
 frontal detector with a lowered threshold and the CNN detector on a larger, wider-framed
-photo find about a third of what remains, and none of them a face in a blank or background
-image. Only the first is used to align datasets' faces (:mod:`ferbench.data.faces.frame`)."""
+photo find about a third of what remains; MTCNN (:mod:`ferbench.data.faces.mtcnn`), trained
+on faces in the wild, in a grey margin and then without one, finds most of the rest (tight,
+tilted and half-profile faces). None of them finds a face in a blank image. Only the first
+is used to align datasets' faces (:mod:`ferbench.data.faces.frame`)."""
 CNN_MODEL = "mmod_human_face_detector.dat"
 
 
@@ -124,7 +130,7 @@ def _retried(photo: np.ndarray, retries: tuple[Retry, ...]) -> list[DetectedFace
     """The faces of the first of ``retries`` that finds any, largest first."""
     for retry in retries:
         framed, scale, pad = _framed(photo, retry)
-        detect = _frontal if retry.detector == "frontal" else _cnn
+        detect = DETECTORS[retry.detector]
         boxes = sorted(detect(framed, retry.threshold), key=lambda box: -box.area())
         if boxes:
             return [_retried_face(photo, framed, box, scale, pad) for box in boxes]
@@ -230,7 +236,10 @@ def _framed(photo: np.ndarray, retry: Retry) -> tuple[np.ndarray, float, int]:
         size = (round(photo.shape[1] * scale), round(photo.shape[0] * scale))
         image = np.asarray(Image.fromarray(photo).resize(size, Image.Resampling.BILINEAR))
     pad = round(retry.margin * min(image.shape[:2]))
-    padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode=retry.mode)
+    if retry.mode == "gray":
+        padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), constant_values=128)
+    else:
+        padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode=retry.mode)
     return np.ascontiguousarray(padded), scale, pad
 
 
@@ -255,6 +264,16 @@ def _frontal(image: np.ndarray, threshold: float) -> list[Any]:
 
 def _cnn(image: np.ndarray, threshold: float) -> list[Any]:
     return [found.rect for found in _cnn_detector()(image, 0) if found.confidence >= threshold]
+
+
+def _mtcnn(image: np.ndarray, threshold: float) -> list[Any]:
+    import dlib
+
+    boxes = mtcnn.detect(image, (threshold,) * 3)
+    return [dlib.rectangle(*(int(round(v)) for v in box[:4])) for box in boxes]
+
+
+DETECTORS = {"frontal": _frontal, "cnn": _cnn, "mtcnn": _mtcnn}
 
 
 @functools.cache
