@@ -163,6 +163,15 @@ class FaceSet:
             return self
         return replace(self, images=np.repeat(self.images[..., None], 3, axis=-1), features={})
 
+    def stored_as(self, shape: tuple[int, ...]) -> FaceSet:
+        """The faces as a dataset whose faces have ``shape`` ((H, W) gray or (H, W, 3) RGB)
+        stores them: RGB, resized (bilinear), then gray when that shape is gray. A model sees
+        another dataset's faces, and a photo's, prepared as its own training faces were."""
+        if self.images.shape[1:] == tuple(shape):
+            return self
+        faces = self.rgb().resized((shape[0], shape[1]))
+        return faces if len(shape) == 3 else faces.gray()
+
     def resized(self, size: tuple[int, int]) -> FaceSet:
         """Every image resized to ``size`` = (height, width) with bilinear filtering."""
         height, width = size

@@ -13,6 +13,10 @@ Given ``sources`` (``--train``), only those datasets are trained on and the othe
 scored on (CD-FER's source → targets protocol); the jobs, and so the keys of their cells,
 are the same as when every dataset is trained on.
 
+A cross target's faces are first brought to the size and colour of the source's own faces
+(:meth:`FaceSet.stored_as`), as ``ferbench predict`` brings a photo's face: a model meets
+another dataset's faces prepared as its training faces were, then through its own view.
+
 A cell scores over a label space fixed before any test label is looked at: within, the
 classes its dataset defines; across, the classes both datasets define (each target's
 ``classes``). A subject-independent fold that happens to lack a class can therefore still be
@@ -127,8 +131,9 @@ def plan_jobs(
     defined = {name: dataset_classes(data) for name, data in splits.items()}
     for name in trained:
         data = splits[name]
+        stored = data.train.images.shape[1:]
         others = [
-            Target("cross", other, splits[other].as_target(),
+            Target("cross", other, splits[other].as_target().stored_as(stored),
                    tuple(sorted(set(defined[name]) & set(defined[other]))))
             for other in tested
             if other != name and "cross" in protocols

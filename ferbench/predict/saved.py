@@ -276,13 +276,12 @@ def _picture(image: np.ndarray, index: int) -> Image.Image:
 
 def _as_training_faces(images: Sequence[np.ndarray] | np.ndarray,
                        face_shape: tuple[int, ...]) -> FaceSet:
-    """Crops as the training dataset stored its faces: RGB resized to its size, then gray
-    by :meth:`FaceSet.gray` when its faces are gray."""
+    """Crops as the training dataset stored its faces (:meth:`FaceSet.stored_as`, as a
+    cross cell brings another dataset's faces)."""
     height, width = face_shape[:2]
     converted = [resized(np.asarray(_picture(image, index).convert("RGB")), height, width)
                  for index, image in enumerate(images)]
-    faces = _stacked(converted)
-    return faces if len(face_shape) == 3 else faces.gray()
+    return _stacked(converted).stored_as(face_shape)
 
 
 def _stacked(converted: list[np.ndarray]) -> FaceSet:

@@ -131,7 +131,9 @@ def render(data: ReportData, out_dir: Path) -> str:
            "Accuracy / macro-F1 of a model trained on the row (source) dataset and tested on "
            "the column dataset; the diagonal (italic) is the source's within-dataset score, "
            "and the last column the mean over the other columns, the targets. Only classes "
-           "present on both sides are scored.", ""]
+           "present on both sides are scored. A target's faces are first brought to the "
+           "size and colour of the source's faces, as `ferbench predict` brings a photo's "
+           "face.", ""]
     if data.pretrained:
         out += [data.pretrained_note(), ""]
     for method in matrices:

@@ -6,6 +6,7 @@ from ferbench import FaceSet, Splits
 from ferbench.data.splits import subject_kfold
 from ferbench.eval.metrics import score
 from ferbench.eval.protocols import check_sources, plan_jobs
+from ferbench.predict.saved import _as_training_faces
 
 
 def faceset(n, classes=(0, 3), subjects=None, name="d"):
@@ -69,6 +70,27 @@ def test_sources_are_the_only_datasets_trained_and_are_scored_on_every_target():
         ("a", None, [("within", "a"), ("cross", "c")])]
     with pytest.raises(ValueError, match=r"source dataset\(s\) \['b'\] are not among"):
         plan_jobs(splits, ("cross",), 0, sources=["b"])
+
+
+def test_a_cross_target_reaches_the_model_as_the_source_stores_its_faces():
+    """A 100-px RGB dataset scored by a model trained on 48-px gray faces is brought to 48-px
+    gray first, exactly as predict brings a photo's face; the same-shape target is untouched."""
+    rng = np.random.default_rng(0)
+    small = Splits(train=FaceSet(rng.integers(0, 256, (6, 48, 48), np.uint8), np.zeros(6, int),
+                                 dataset="small"), kfold=2)
+    large_faces = FaceSet(rng.integers(0, 256, (4, 100, 100, 3), np.uint8), np.zeros(4, int),
+                          dataset="large", split="test")
+    large = Splits(train=large_faces, test=large_faces)
+    jobs = plan_jobs({"small": small, "large": large}, ("cross",), 0)
+    from_small = next(j for j in jobs if j.train_dataset == "small").targets[0]
+    assert from_small.faces.images.shape == (4, 48, 48)
+    as_photos = _as_training_faces(list(large_faces.images), (48, 48))
+    np.testing.assert_array_equal(from_small.faces.images, as_photos.images)
+    from_large = next(j for j in jobs if j.train_dataset == "large").targets[0]
+    assert from_large.faces.images.shape == (6, 100, 100, 3)
+    assert from_large.faces.fingerprint != small.as_target().fingerprint
+    same = plan_jobs({"small": small, "twin": Splits(train=small.train, kfold=2)}, ("cross",), 0)
+    assert same[0].targets[0].faces.fingerprint == small.train.fingerprint
 
 
 @pytest.mark.parametrize("sources, targets, protocols, message", [

@@ -36,10 +36,10 @@ def by_label(plan):
 # a key that changes here recomputes every stored run, so change them only with KEY_FORMAT.
 PINNED = [
     ("knn", 0, "toy-a", "c3fd2564de03", "1057cdd516cd",
-     ["knn__within__toy-a__s0__741045211b0b", "knn__cross__toy-b__s0__f2cf5a0f4971",
+     ["knn__within__toy-a__s0__741045211b0b", "knn__cross__toy-b__s0__0180be87507f",
       "knn__robust__toy-a__blur1__s0__99ffe6a795f2"]),
     ("knn", 1, "toy-b", "c8864e3c821a", "1057cdd516cd",
-     ["knn__cross__toy-a__s1__21ea101e9acf"]),
+     ["knn__cross__toy-a__s1__262a6c84d139"]),
     ("nearest-mean", 0, "toy-a (0.5 of train)", "4a32201f1115", "2b1b504fa37d",
      ["nearest-mean__curve__toy-a__s0__d6b0b3ca2ad9"]),
     ("sleepy", 1, "toy-b fold 2", "8417b302eabb", "ab9f3211160c",
