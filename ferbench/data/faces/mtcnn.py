@@ -17,6 +17,7 @@ import functools
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
+import joblib
 import numpy as np
 from PIL import Image
 
@@ -50,8 +51,6 @@ def weights_path(stage: str) -> Path:
 
 @functools.cache
 def _weights(stage: str) -> tuple[np.ndarray, ...]:
-    import joblib
-
     return tuple(np.asarray(w, dtype=np.float32) for w in joblib.load(weights_path(stage)))
 
 
