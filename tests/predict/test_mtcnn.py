@@ -8,8 +8,6 @@ from PIL import Image
 from ferbench.data.faces import mtcnn
 from ferbench.data.faces.photos import RETRIES, _retried, read_photo
 
-pytest.importorskip("joblib")
-
 
 def test_pooling_and_suppression_follow_the_networks_conventions():
     x = np.arange(2 * 5 * 5 * 1, dtype=np.float32).reshape(2, 5, 5, 1)
