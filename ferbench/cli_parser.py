@@ -176,8 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser(
         "predict", help="classify the faces in photos and videos with a run's saved model",
         description="Find every face (dlib's frontal detector, retried on the photo upsampled "
-                    "in a margin, then dlib's CNN detector), align it by the eyes, and "
-                    "classify it with a model a run saved: by default the one with the best "
+                    "in a margin, then dlib's CNN detector, then MTCNN), align it by the eyes, "
+                    "and classify it with a model a run saved: by default the one with the best "
                     "cross-dataset accuracy. A video's frames are sampled at --fps and its "
                     "faces followed by box overlap (extra: ferbench[video]). Prints a table; "
                     "the exit code is 1 when a file could not be read.")

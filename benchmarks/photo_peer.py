@@ -1,0 +1,150 @@
+"""Photos a user might bring, classified by a run's model through `ferbench predict` and by
+the `fer` package, side by side (#24: ahead of the peer users would pick instead).
+
+Makes the photos from one dataset's test faces, as published: ``--per-class`` faces of each
+of ``--classes``, every other one a crop enlarged to 120-260 px and the rest pasted at
+80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them). A dataset the models
+were not trained on makes them photos from elsewhere. Runs ``ferbench predict`` on them
+(``--faces detect`` and ``whole``) with the run's model (``--method``, default the one
+predict chooses) or with a pretrained model's description (``--model``); given
+``--peer-python``, an interpreter where ``pip install fer`` worked, also the `fer` package:
+its Haar cascade and mini-Xception, then each whole image as one face. Prints faces found,
+accuracy over all photos (a photo without a face is wrong) and accuracy where a face was
+found; ``predict_speed.py`` measures speed.
+
+    python benchmarks/photo_peer.py --run runs/real-fer2013 --data-root DATA_ROOT \\
+        --dataset rafdb --peer-python /path/to/venv-with-fer/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from predict_faces import enlarged, scenes
+from tabulate import tabulate
+
+from ferbench.core.dataset import DataContext
+from ferbench.core.labels import EMOTIONS, emotion_index
+from ferbench.core.registry import DATASETS, load_plugins
+
+SIX = "anger,disgust,fear,happiness,sadness,surprise"
+
+PEER = """
+import json, sys
+import cv2
+from fer.fer import FER
+detector = FER()
+images = {path: cv2.imread(path) for path in sys.argv[2:]}
+def label(faces):
+    return max(faces[0]["emotions"], key=faces[0]["emotions"].get) if faces else None
+out = {
+    "detect": {p: label(detector.detect_emotions(i)) for p, i in images.items()},
+    "whole": {p: label(detector.detect_emotions(i, face_rectangles=[(0, 0, *i.shape[1::-1])]))
+              for p, i in images.items()},
+}
+json.dump(out, open(sys.argv[1], "w"))
+"""
+
+def make_photos(folder: Path, data_root: Path, dataset: str, classes: list[str],
+                per_class: int, seed: int) -> pd.DataFrame:
+    """Writes the photos into ``folder``; returns their paths and true labels."""
+    splits = DATASETS.create(dataset).load(DataContext.default(data_root=data_root))
+    faces = splits.as_target()
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name in classes:
+        members = np.flatnonzero(faces.labels == emotion_index(name))
+        if len(members) < per_class:
+            raise SystemExit(f"{dataset} has {len(members)} {name} test faces, fewer than "
+                             f"--per-class {per_class}")
+        chosen = [faces.images[i] for i in rng.choice(members, per_class, replace=False)]
+        photos = enlarged(chosen[0::2], seed) + scenes(chosen[1::2], seed)
+        for index, photo in enumerate(photos):
+            path = folder / f"{name}_{index:03d}.png"
+            Image.fromarray(photo).save(path)
+            rows.append({"path": str(path), "truth": name})
+    return pd.DataFrame(rows)
+
+
+def ferbench_labels(model: list[str], paths: list[str], faces: str, folder: Path
+                    ) -> dict[str, str | None]:
+    """The label `ferbench predict` with ``model`` (its options) gives each photo's first
+    face (None: no face)."""
+    csv = folder / f"ferbench-{faces}.csv"
+    command = [sys.executable, "-m", "ferbench.cli", "predict", *model, "--faces", faces,
+               "--csv", str(csv), str(folder / "photos")]
+    shown = subprocess.run(command, capture_output=True, text=True)
+    if shown.returncode not in (0, 1):
+        raise SystemExit(shown.stderr)
+    print(next((line for line in shown.stderr.splitlines() if line.startswith("model:")), ""))
+    frame = pd.read_csv(csv)
+    frame = frame[frame["face"].isna() | (frame["face"] == 0)]
+    labels = {path: label for path, label in zip(frame["path"], frame["label"])
+              if isinstance(label, str)}
+    return {path: labels.get(path) for path in paths}
+
+
+def peer_labels(python: str, paths: list[str], folder: Path) -> dict[str, dict[str, str | None]]:
+    """The `fer` package's label for each photo, by way ("detect": its Haar cascade, "whole":
+    the image as one face)."""
+    out = folder / "peer.json"
+    subprocess.run([python, "-c", PEER, str(out), *paths], check=True, capture_output=True)
+    return json.loads(out.read_text())
+
+
+def row(name: str, truth: pd.Series, labels: list[str | None]) -> list[str]:
+    canonical = np.array([EMOTIONS[emotion_index(x)] if x else "" for x in labels])
+    found = canonical != ""
+    right = canonical == truth.to_numpy()
+    return [name, f"{found.mean():.3f}", f"{right.mean():.3f}",
+            f"{right[found].mean():.3f}" if found.any() else "—"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    chosen = parser.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--run", help="a run directory whose saved model predict uses")
+    chosen.add_argument("--model", help="a pretrained model's TOML (docs/pretrained.md)")
+    parser.add_argument("--method", help="with --run: a method or A+B (default: predict's "
+                        "choice)")
+    parser.add_argument("--data-root", type=Path, required=True)
+    parser.add_argument("--dataset", default="rafdb", help="whose test faces make the photos")
+    parser.add_argument("--classes", default=SIX)
+    parser.add_argument("--per-class", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--peer-python", help="a Python interpreter with the fer package")
+    args = parser.parse_args()
+    load_plugins([])
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        (folder / "photos").mkdir()
+        photos = make_photos(folder / "photos", args.data_root, args.dataset,
+                             args.classes.split(","), args.per_class, args.seed)
+        paths = photos["path"].tolist()
+        model = (["--run", args.run, *(["--method", args.method] if args.method else [])]
+                 if args.run else ["--model", args.model])
+        rows = []
+        for faces in ("detect", "whole"):
+            labels = ferbench_labels(model, paths, faces, folder)
+            rows.append(row(f"ferbench predict --faces {faces}", photos["truth"],
+                            [labels[p] for p in paths]))
+        if args.peer_python:
+            peer = peer_labels(args.peer_python, paths, folder)
+            for way in ("detect", "whole"):
+                rows.append(row(f"fer package ({way})", photos["truth"],
+                                [peer[way][p] for p in paths]))
+    print(f"{len(paths)} photos from {args.dataset}'s test faces: {args.classes}")
+    print(tabulate(rows, ["model", "faces found", "accuracy", "accuracy where found"],
+                   tablefmt="github"))
+
+
+if __name__ == "__main__":
+    main()
