@@ -40,6 +40,28 @@ def git_commit() -> str | None:
     return f"{commit}+dirty" if dirty else commit
 
 
-def hardware() -> str:
-    """A one-line description of the machine."""
-    return f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
+VECTOR_EXTENSIONS = ("avx512f", "avx2", "avx", "neon", "asimd")
+"""Widest first: the one a processor has picks torch's and numpy's math kernels, so networks
+trained on processors with different ones can differ in their last digits, and then more."""
+
+
+def hardware(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """A one-line description of the machine: architecture, processor, CPU count, system."""
+    return (f"{platform.machine()}, {processor(cpuinfo)}, {os.cpu_count()} CPUs, "
+            f"{platform.system()} {platform.release()}")
+
+
+def processor(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's name and its widest vector extension, from Linux's ``cpuinfo``; the
+    platform's own name elsewhere."""
+    try:
+        lines = cpuinfo.read_text().splitlines()
+    except OSError:
+        return platform.processor() or "processor unknown"
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    name = fields.get("model name") or fields.get("Hardware") or platform.processor() or \
+        "processor unknown"
+    flags = set((fields.get("flags") or fields.get("Features") or "").split())
+    widest = next((flag for flag in VECTOR_EXTENSIONS if flag in flags), None)
+    return f"{name} ({widest})" if widest else name
