@@ -23,16 +23,24 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def git_commit() -> str | None:
-    """The commit of the ferbench checkout, with '+dirty' for local changes; None outside git."""
-    root = Path(__file__).resolve().parents[2]
+CHECKOUT = Path(__file__).resolve().parents[2]
+GENERATED = "reports"
+"""The checkout's folder of generated reports: changes there are a run's output, not code that
+makes results differ, so they do not make a checkout dirty (the parts of ``make real`` write
+there one after another)."""
+
+
+def git_commit(root: Path = CHECKOUT) -> str | None:
+    """The commit of the ferbench checkout, with '+dirty' for local changes outside
+    ``reports/``; None outside git."""
     try:
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
             capture_output=True, text=True, timeout=5, check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+             ".", f":(exclude){GENERATED}"],
             capture_output=True, text=True, timeout=5, check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
