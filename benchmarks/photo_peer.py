@@ -5,8 +5,8 @@ Makes the photos from one dataset's test faces, as published: ``--per-class`` fa
 of ``--classes``, every other one a crop enlarged to 120-260 px and the rest pasted at
 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them). A dataset the models
 were not trained on makes them photos from elsewhere. Runs ``ferbench predict`` on them
-(``--faces detect`` and ``whole``) with the run's model (``--method``, default the one
-predict chooses) or with a pretrained model's description (``--model``); given
+(``--faces detect`` and ``whole``) with the run's model (by default the one predict
+chooses; ``--methods`` for others) or a pretrained model's description (``--model``); given
 ``--peer-python``, an interpreter where ``pip install fer`` worked, also the `fer` package:
 its Haar cascade and mini-Xception, then each whole image as one face. Prints faces found,
 accuracy over all photos (a photo without a face is wrong) and accuracy where a face was
@@ -113,8 +113,8 @@ def main() -> None:
     chosen = parser.add_mutually_exclusive_group(required=True)
     chosen.add_argument("--run", help="a run directory whose saved model predict uses")
     chosen.add_argument("--model", help="a pretrained model's TOML (docs/pretrained.md)")
-    parser.add_argument("--method", help="with --run: a method or A+B (default: predict's "
-                        "choice)")
+    parser.add_argument("--methods", help="with --run: methods or A+B blends, comma-separated "
+                        "(default: predict's choice)")
     parser.add_argument("--data-root", type=Path, required=True)
     parser.add_argument("--dataset", default="rafdb", help="whose test faces make the photos")
     parser.add_argument("--classes", default=SIX)
@@ -129,13 +129,17 @@ def main() -> None:
         photos = make_photos(folder / "photos", args.data_root, args.dataset,
                              args.classes.split(","), args.per_class, args.seed)
         paths = photos["path"].tolist()
-        model = (["--run", args.run, *(["--method", args.method] if args.method else [])]
-                 if args.run else ["--model", args.model])
+        models = ([["--model", args.model]] if args.model else
+                  [["--run", args.run, *(["--method", m] if m else [])]
+                   for m in (args.methods.split(",") if args.methods else [None])])
         rows = []
-        for faces in ("detect", "whole"):
-            labels = ferbench_labels(model, paths, faces, folder)
-            rows.append(row(f"ferbench predict --faces {faces}", photos["truth"],
-                            [labels[p] for p in paths]))
+        for model in models:
+            for faces in ("detect", "whole"):
+                labels = ferbench_labels(model, paths, faces, folder)
+                name = " ".join(model[2:]) or \
+                    (Path(args.model).name if args.model else "(predict's choice)")
+                rows.append(row(f"ferbench predict {name} --faces {faces}", photos["truth"],
+                                [labels[p] for p in paths]))
         if args.peer_python:
             peer = peer_labels(args.peer_python, paths, folder)
             for way in ("detect", "whole"):
