@@ -9,8 +9,8 @@ were not trained on makes them photos from elsewhere. Runs ``ferbench predict`` 
 chooses; ``--methods`` for others) or a pretrained model's description (``--model``); given
 ``--peer-python``, an interpreter where ``pip install fer`` worked, also the `fer` package:
 its Haar cascade and mini-Xception, then each whole image as one face. Prints faces found,
-accuracy over all photos (a photo without a face is wrong) and accuracy where a face was
-found; ``predict_speed.py`` measures speed.
+accuracy over all photos (a photo without a face is wrong), where a face was found, and on
+crops and scenes apart; ``predict_speed.py`` measures speed.
 
     python benchmarks/photo_peer.py --run runs/real-fer2013 --data-root DATA_ROOT \\
         --dataset rafdb --peer-python /path/to/venv-with-fer/bin/python
@@ -55,7 +55,8 @@ json.dump(out, open(sys.argv[1], "w"))
 
 def make_photos(folder: Path, data_root: Path, dataset: str, classes: list[str],
                 per_class: int, seed: int) -> pd.DataFrame:
-    """Writes the photos into ``folder``; returns their paths and true labels."""
+    """Writes the photos into ``folder``; returns their paths, true labels and kinds (crop or
+    scene)."""
     splits = DATASETS.create(dataset).load(DataContext.default(data_root=data_root))
     faces = splits.as_target()
     rng = np.random.default_rng(seed)
@@ -66,11 +67,12 @@ def make_photos(folder: Path, data_root: Path, dataset: str, classes: list[str],
             raise SystemExit(f"{dataset} has {len(members)} {name} test faces, fewer than "
                              f"--per-class {per_class}")
         chosen = [faces.images[i] for i in rng.choice(members, per_class, replace=False)]
-        photos = enlarged(chosen[0::2], seed) + scenes(chosen[1::2], seed)
-        for index, photo in enumerate(photos):
+        photos = [("crop", photo) for photo in enlarged(chosen[0::2], seed)] + \
+            [("scene", photo) for photo in scenes(chosen[1::2], seed)]
+        for index, (kind, photo) in enumerate(photos):
             path = folder / f"{name}_{index:03d}.png"
             Image.fromarray(photo).save(path)
-            rows.append({"path": str(path), "truth": name})
+            rows.append({"path": str(path), "truth": name, "kind": kind})
     return pd.DataFrame(rows)
 
 
@@ -100,12 +102,14 @@ def peer_labels(python: str, paths: list[str], folder: Path) -> dict[str, dict[s
     return json.loads(out.read_text())
 
 
-def row(name: str, truth: pd.Series, labels: list[str | None]) -> list[str]:
+def row(name: str, photos: pd.DataFrame, labels: list[str | None]) -> list[str]:
     canonical = np.array([EMOTIONS[emotion_index(x)] if x else "" for x in labels])
     found = canonical != ""
-    right = canonical == truth.to_numpy()
+    right = canonical == photos["truth"].to_numpy()
+    crop = (photos["kind"] == "crop").to_numpy()
     return [name, f"{found.mean():.3f}", f"{right.mean():.3f}",
-            f"{right[found].mean():.3f}" if found.any() else "—"]
+            f"{right[found].mean():.3f}" if found.any() else "—",
+            f"{right[crop].mean():.3f}", f"{right[~crop].mean():.3f}"]
 
 
 def main() -> None:
@@ -138,16 +142,16 @@ def main() -> None:
                 labels = ferbench_labels(model, paths, faces, folder)
                 name = " ".join(model[2:]) or \
                     (Path(args.model).name if args.model else "(predict's choice)")
-                rows.append(row(f"ferbench predict {name} --faces {faces}", photos["truth"],
+                rows.append(row(f"ferbench predict {name} --faces {faces}", photos,
                                 [labels[p] for p in paths]))
         if args.peer_python:
             peer = peer_labels(args.peer_python, paths, folder)
             for way in ("detect", "whole"):
-                rows.append(row(f"fer package ({way})", photos["truth"],
+                rows.append(row(f"fer package ({way})", photos,
                                 [peer[way][p] for p in paths]))
     print(f"{len(paths)} photos from {args.dataset}'s test faces: {args.classes}")
-    print(tabulate(rows, ["model", "faces found", "accuracy", "accuracy where found"],
-                   tablefmt="github"))
+    print(tabulate(rows, ["model", "faces found", "accuracy", "accuracy where found",
+                          "accuracy on crops", "on scenes"], tablefmt="github"))
 
 
 if __name__ == "__main__":
