@@ -53,6 +53,7 @@ out = {
 json.dump(out, open(sys.argv[1], "w"))
 """
 
+
 def make_photos(folder: Path, data_root: Path, dataset: str, classes: list[str],
                 per_class: int, seed: int) -> pd.DataFrame:
     """Writes the photos into ``folder``; returns their paths, true labels and kinds (crop or

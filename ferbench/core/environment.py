@@ -66,8 +66,8 @@ def processor(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
         lines = cpuinfo.read_text().splitlines()
     except OSError:
         return platform.processor() or "processor unknown"
-    fields = dict(line.split(":", 1) for line in lines if ":" in line)
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    fields = {key.strip(): value.strip()
+              for key, value in (line.split(":", 1) for line in lines if ":" in line)}
     name = fields.get("model name") or fields.get("Hardware") or platform.processor() or \
         "processor unknown"
     flags = set((fields.get("flags") or fields.get("Features") or "").split())

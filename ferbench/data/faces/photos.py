@@ -121,8 +121,8 @@ def locate_faces(photo: np.ndarray, retries: tuple[Retry, ...] = RETRIES
                  ) -> list[DetectedFace]:
     """Every face :func:`find_faces` finds; where it finds none, those of the first of
     ``retries`` that finds any (by default the frontal detector on the photo upsampled in a
-    black margin, then dlib's CNN detector, then MTCNN). Largest first; an empty list when every try
-    fails."""
+    black margin, then dlib's CNN detector, then MTCNN). Largest first; an empty list when
+    every try fails."""
     return find_faces(photo) or _retried(photo, retries)
 
 
