@@ -5,8 +5,9 @@ applied with one ``affine_grid`` + ``grid_sample`` call on whatever device holds
 batch, so augmentation costs one bilinear resample per batch instead of a Python loop of
 PIL transforms per image. Optionally some faces then lose resolution: brought down to a
 random smaller side and back up, as a face from a dataset of smaller images reaches a model
-trained on larger ones. The random parameters are drawn on the CPU from the trainer's
-generator, which keeps augmentation identical for a seed on every device.
+trained on larger ones; and optionally each face's contrast and brightness change, as
+lighting and cameras differ between datasets. The random parameters are drawn on the CPU
+from the trainer's generator, which keeps augmentation identical for a seed on every device.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class Augment:
     low_res:    probability that a face is resampled to a side uniform in
                 [min_res, 1] of its own (antialiased) and back up (bilinear).
     min_res:    the smallest such side, as a fraction of the image side.
+    contrast:   each face's deviation from its own mean grey scaled by a factor uniform in
+                [1 - contrast, 1 + contrast] (0 disables it).
+    brightness: then shifted by uniform ±brightness of the pixel range, clipped to 0–255.
     """
 
     flip: float = 0.5
@@ -38,6 +42,8 @@ class Augment:
     min_crop: float = 0.9
     low_res: float = 0.0
     min_res: float = 0.4
+    contrast: float = 0.0
+    brightness: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -47,6 +53,8 @@ class Augment:
             "min_crop": 0 < self.min_crop <= 1,
             "low_res": 0 <= self.low_res <= 1,
             "min_res": 0 < self.min_res <= 1,
+            "contrast": 0 <= self.contrast < 1,
+            "brightness": 0 <= self.brightness < 1,
         }
         for name, ok in checks.items():
             if not ok:
@@ -77,18 +85,24 @@ class Augment:
         return self.rotate_deg == 0 and self.shift == 0 and self.min_crop == 1
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Randomly warp a float batch (N, C, H, W), then lower some faces' resolution; a
-        flip-only augmentation mirrors exactly instead of resampling."""
+        """Randomly warp a float 0–255 batch (N, C, H, W), then lower some faces' resolution
+        and change their contrast and brightness; a flip-only augmentation mirrors exactly
+        instead of resampling."""
         if self.flips_only:
             flip = torch.rand(len(images), generator=generator) < self.flip
             warped = torch.where(flip.to(images.device).view(-1, 1, 1, 1), hflip(images), images)
         else:
             warped = warp(images, self.matrices(len(images), generator))
-        if self.low_res == 0:
+        if self.low_res > 0:
+            chosen = torch.rand(len(images), generator=generator) < self.low_res
+            sides = self.min_res + (1 - self.min_res) * torch.rand(len(images),
+                                                                   generator=generator)
+            warped = lower_resolution(warped, chosen, sides)
+        if self.contrast == 0 and self.brightness == 0:
             return warped
-        chosen = torch.rand(len(images), generator=generator) < self.low_res
-        sides = self.min_res + (1 - self.min_res) * torch.rand(len(images), generator=generator)
-        return lower_resolution(warped, chosen, sides)
+        gains = 1 + self.contrast * (2 * torch.rand(len(images), generator=generator) - 1)
+        shifts = 255 * self.brightness * (2 * torch.rand(len(images), generator=generator) - 1)
+        return relight(warped, gains, shifts)
 
 
 def warp(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
@@ -112,6 +126,15 @@ def lower_resolution(images: torch.Tensor, chosen: torch.Tensor, sides: torch.Te
         out[index] = F.interpolate(down, size=(height, width), mode="bilinear",
                                    align_corners=False)[0]
     return out
+
+
+def relight(images: torch.Tensor, gains: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """Each image of a float 0–255 batch (N, C, H, W) with its deviation from its own mean
+    scaled by ``gains`` and then shifted by ``shifts``, clipped to 0–255."""
+    gains = gains.to(images.device, images.dtype).view(-1, 1, 1, 1)
+    shifts = shifts.to(images.device, images.dtype).view(-1, 1, 1, 1)
+    mean = images.mean(dim=(1, 2, 3), keepdim=True)
+    return ((images - mean) * gains + mean + shifts).clamp(0, 255)
 
 
 def hflip(images: torch.Tensor) -> torch.Tensor:

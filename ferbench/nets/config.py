@@ -24,6 +24,7 @@ AUGMENTATIONS = {
     "full": Augment(),
     "flip": Augment(rotate_deg=0, shift=0, min_crop=1),
     "full+lowres": Augment(low_res=0.5),
+    "full+light": Augment(contrast=0.4, brightness=0.2),
     "none": None,
 }
 DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-3}
@@ -53,7 +54,9 @@ class TrainConfig:
                      "flip": random horizontal flip only (keeps every face part where it
                      was, which short runs learn fastest); "full+lowres": "full", then half
                      the faces brought down to 40–100 % of their side and back up, as faces
-                     from a dataset of smaller images reach the model; "none".
+                     from a dataset of smaller images reach the model; "full+light": "full",
+                     then each face's contrast scaled by 0.6–1.4 and its brightness
+                     shifted by up to ±20 %, as lighting differs between datasets; "none".
     tta:             average predictions over the image and its mirror at inference.
     device:          "auto" (cuda, then mps, then cpu), "cpu", "cuda" or "mps".
     precision:       "auto" (bf16 autocast on CUDA where supported, else fp16 with a

@@ -23,7 +23,7 @@ from ferbench.nets.trainer import Trainer, seeded
 COLORS = ("gray", "rgb")
 WEIGHTS_FILE = "weights.safetensors"
 NETWORK_FILE = "network.json"
-NORMALIZATIONS = ("dataset", "imagenet")
+NORMALIZATIONS = ("dataset", "imagenet", "face")
 
 
 class Standardize(nn.Module):
@@ -37,6 +37,17 @@ class Standardize(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
+
+
+class StandardizeEach(nn.Module):
+    """Each face minus its own mean, over its own standard deviation (at least 1 grey
+    level): the network's first layer, so a face's overall brightness and contrast, which
+    differ between datasets, never reach the network."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        std = x.std(dim=(1, 2, 3), keepdim=True, correction=0).clamp(min=1.0)
+        return (x - mean) / std
 
 
 def image_input(input_size: int, color: str, minimum_size: int = 16) -> InputSpec:
@@ -58,7 +69,8 @@ class NetMethod(Method):
     input_size, color: the square view the harness prepares (gray is one channel, rgb three);
                        ``minimum_size`` is the smallest the architecture can take.
     normalization:     "dataset" standardises with the training set's channel statistics;
-                       "imagenet" with ImageNet's, as pretrained weights expect.
+                       "imagenet" with ImageNet's, as pretrained weights expect; "face"
+                       each face with its own mean and standard deviation.
     model_params:      the architecture's parameters, recorded with the results.
     facts:             extra facts for ``describe()`` (e.g. where the weights came from).
     train:             TrainConfig fields (epochs, lr, device, seed, …), validated here.
@@ -144,8 +156,9 @@ class NetMethod(Method):
             raise ValueError(f"{directory / NETWORK_FILE}: {num_classes} outputs for "
                              f"{len(self.classes_)} classes")
         depth = channels(self.input_spec.color)
-        model = nn.Sequential(Standardize([0.0] * depth, [1.0] * depth),
-                              self.build(num_classes=num_classes))
+        first = (StandardizeEach() if self.normalization == "face"
+                 else Standardize([0.0] * depth, [1.0] * depth))
+        model = nn.Sequential(first, self.build(num_classes=num_classes))
         model.load_state_dict(load_file(str(directory / WEIGHTS_FILE)), strict=True)
         self.model = model.to(resolve_device(self.config.device)).eval()
         self.trainer = Trainer(self.config, label=self.name or type(self).__name__)
@@ -179,7 +192,9 @@ class NetMethod(Method):
         """Class indices 0..K-1 into ``classes_`` (faces of training classes only)."""
         return torch.from_numpy(np.searchsorted(self.classes_, faces.labels))
 
-    def _standardize(self, images: torch.Tensor) -> Standardize:
+    def _standardize(self, images: torch.Tensor) -> nn.Module:
+        if self.normalization == "face":
+            return StandardizeEach()
         if self.normalization == "imagenet":
             return Standardize([255 * m for m in IMAGENET_MEAN], [255 * s for s in IMAGENET_STD])
         return Standardize(*channel_statistics(images))

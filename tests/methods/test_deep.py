@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import urllib.error
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from ferbench.nets import (  # noqa: E402
     Trainer,
     WeightsNotFoundError,
 )
-from ferbench.nets.augment import lower_resolution, warp  # noqa: E402
+from ferbench.nets.augment import lower_resolution, relight, warp  # noqa: E402
 from ferbench.nets.backbones import imagenet_cache_path  # noqa: E402
 from ferbench.nets.loop import _lr_factor, class_weights  # noqa: E402
 from ferbench.nets.trainer import stratified_holdout  # noqa: E402
@@ -255,6 +256,42 @@ def test_low_resolution_augment_blurs_only_the_chosen_faces():
     assert TrainConfig(augment="full+lowres").augment == "full+lowres"
 
 
+def test_relighting_changes_contrast_and_brightness_within_the_pixel_range():
+    faces = torch.linspace(0, 255, 16 * 16).view(1, 1, 16, 16).repeat(3, 1, 1, 1)
+    lit = relight(faces, torch.tensor([1.0, 0.5, 1.4]), torch.tensor([0.0, 40.0, 0.0]))
+    torch.testing.assert_close(lit[0], faces[0])
+    assert float(lit[1].std()) == pytest.approx(0.5 * float(faces[1].std()), rel=1e-4)
+    assert float(lit[1].mean()) == pytest.approx(float(faces[1].mean()) + 40, rel=1e-4)
+    assert lit.min() >= 0 and lit.max() <= 255 and lit[2].max() == 255
+    light = Augment(rotate_deg=0, shift=0, min_crop=1, flip=0, contrast=0.4, brightness=0.2)
+    changed = light(faces, torch.Generator().manual_seed(0))
+    assert not torch.equal(changed, faces)
+    with pytest.raises(ValueError, match="contrast"):
+        Augment(contrast=1.0)
+    assert TrainConfig(augment="full+light").augment == "full+light"
+
+
+def test_per_face_normalization_ignores_brightness_and_contrast_and_reloads(tmp_path):
+    from ferbench import load_model
+    from ferbench.predict.saved import save_model
+
+    params = {**TINY["cnn"], "input_size": 24, "normalization": "face", "verbose": False}
+    train = toy_faces(CLASSES, 6, size=24, seed=1)
+    method = create_method("cnn", **params).fit(train)
+    test = toy_faces(CLASSES, 2, size=24, seed=2, split="test")
+    dimmer = replace(test, images=(test.images // 2 + 20).astype(np.uint8))
+    np.testing.assert_allclose(method.predict_proba(dimmer), method.predict_proba(test),
+                               atol=0.02)
+    assert method.describe()["normalization"] == "face"
+    save_model(method, "cnn", params, tmp_path / "model",
+               training={"dataset": "toy", "face_shape": list(train.images.shape[1:])})
+    reloaded = load_model(tmp_path / "model").predict_faces(list(test.images))
+    np.testing.assert_allclose(reloaded.drop(columns="label").to_numpy(),
+                               method.predict_proba(test), atol=1e-6)
+    with pytest.raises(ValueError, match="normalization='channel'"):
+        create_method("cnn", normalization="channel")
+
+
 def test_seresnet_keeps_full_resolution_in_its_first_stage():
     model = SEResNet(7, in_channels=1, input_size=48, depth=(2, 2, 2, 2), width=8)
     x = torch.zeros(2, 1, 48, 48)
@@ -374,7 +411,8 @@ def test_each_factory_records_its_network_and_its_training_defaults(name, params
         ("cnn", {"label_smoothing": 1.0}, "label_smoothing=1.0"),
         ("cnn", {"patience": 0}, "patience=0"),
         ("cnn", {"tta": "yes"}, "tta='yes' must be true or false"),
-        ("cnn", {"augment": True}, "augment=True is not one of full, flip, full+lowres, none"),
+        ("cnn", {"augment": True},
+         "augment=True is not one of full, flip, full+lowres, full+light, none"),
         ("cnn", {"precision": "fp16", "device": "cpu"}, "precision='fp16' needs"),
         ("cnn", {"epoch": 3}, "unknown parameter(s) epoch; known: augment, batch_size, blocks"),
         ("cnn", {"blocks": 7}, "blocks=7 halves a 48-px input"),

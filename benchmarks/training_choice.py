@@ -1,0 +1,152 @@
+"""Which training settings should the networks use at the standard budget? Chosen on
+validation data only, within the source dataset and across to other datasets.
+
+The network (cnn by default) is trained at the ``standard`` budget on the source's training
+faces once per arm (``--arms``: ``;``-separated arms, each a ``,``-separated list of
+``PARAM=VALUE`` overrides, or a bare name that is a value of ``augment``), on the faces
+framed as ``ferbench run`` frames them (aligned for real datasets). The checkpoint is picked
+on the budget's own held-out tenth of the training faces; each network is then scored on the
+source's validation split (RAF-DB's carved val) and on every target's validation split
+(FER2013's PublicTest, FER+'s val), brought to the source's face size and colour and scored
+over the classes both datasets define, as a cross cell does. Test splits are never read.
+
+``--save-views FILE`` writes the faces as the networks see them (uint8 arrays and labels,
+no test split) and stops; ``--views FILE`` trains from such a file instead of a data root,
+so that the arms can run on another machine (a GPU's, say: add ``device=cuda`` to
+``--common``). Arrays of faces stay off the repository.
+
+    python benchmarks/training_choice.py --data-root DATA_ROOT [--datasets rafdb]
+        [--targets fer2013,ferplus] [--methods cnn,seresnet]
+        [--arms "full;full+light;normalization=face"] [--common device=cuda] [--seeds 0,1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tabulate import tabulate
+
+from ferbench import DataContext, FaceSet, create_dataset, create_method, features
+from ferbench.cli_parser import parse_settings
+from ferbench.core.registry import METHODS, load_plugins
+from ferbench.data.framing import frame_splits
+from ferbench.eval.metrics import score
+from ferbench.eval.protocols import dataset_classes
+from ferbench.run.job import restrict_scores
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument("--data-root", type=Path, help="a data root from the stage tool")
+    data.add_argument("--views", type=Path, help="an .npz written by --save-views")
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--save-views", type=Path, default=None,
+                        help="write the networks' views of the faces here and stop")
+    parser.add_argument("--datasets", default="rafdb", help="training sources")
+    parser.add_argument("--targets", default="fer2013",
+                        help="datasets whose validation split scores the transfer")
+    parser.add_argument("--methods", default="cnn")
+    parser.add_argument("--arms", default="full;full+lowres",
+                        help="';'-separated arms, each PARAM=VALUE[,PARAM=VALUE] or an augment")
+    parser.add_argument("--common", default="", help="PARAM=VALUE[,...] every arm shares")
+    parser.add_argument("--seeds", default="0", help="training seeds, comma-separated")
+    return parser.parse_args()
+
+
+def overrides(text: str) -> dict[str, Any]:
+    """``"epochs=24,augment=full"`` → ``{"epochs": 24, "augment": "full"}``; a bare name
+    is a value of ``augment``."""
+    if text and "=" not in text:
+        return {"augment": text}
+    return parse_settings([f"arm.{item}" for item in text.split(",") if item]).get("arm", {})
+
+
+def network_view(methods: list[str]) -> Any:
+    """The one input spec the compared networks share (views are saved once)."""
+    specs = {repr(create_method(m).input_spec): create_method(m).input_spec for m in methods}
+    if len(specs) != 1:
+        raise SystemExit(f"training_choice: {', '.join(methods)} see faces differently; "
+                         "compare them in separate runs")
+    return next(iter(specs.values()))
+
+
+def load_views(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
+    """Every array the arms need, keyed ``SOURCE/train``, ``SOURCE/val``, ``SOURCE>TARGET``
+    (the target's val faces as the source stores faces) and ``NAME/classes``."""
+    if args.views:
+        with np.load(args.views) as stored:
+            return {key: stored[key] for key in stored.files}
+    spec = network_view(methods)
+    ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
+    validation, views = {}, {}
+    for name in [*args.datasets.split(","), *args.targets.split(",")]:
+        dataset = create_dataset(name)
+        published = dataset.load(ctx)
+        if published.val is None:
+            raise SystemExit(f"training_choice: {name} has no validation split to choose on")
+        validation[name] = frame_splits(published, dataset, dataset.faces, ctx.cache_dir)
+        views[f"{name}/classes"] = np.asarray(dataset_classes(published))
+    for source in args.datasets.split(","):
+        splits = validation[source]
+        for split, faces in (("train", splits.train), ("val", splits.val)):
+            prepared = features.prepare(faces, spec)
+            views[f"{source}/{split}"], views[f"{source}/{split}/labels"] = (prepared.images,
+                                                                            prepared.labels)
+        stored = splits.train.images.shape[1:]
+        for target in args.targets.split(","):
+            faces = features.prepare(validation[target].val.stored_as(stored), spec)
+            views[f"{source}>{target}"], views[f"{source}>{target}/labels"] = (faces.images,
+                                                                              faces.labels)
+    return views
+
+
+def faces(views: dict[str, Any], key: str) -> FaceSet:
+    return FaceSet(views[key], views[f"{key}/labels"], dataset=key)
+
+
+def main() -> None:
+    args = parse_args()
+    methods = args.methods.split(",")
+    load_plugins()
+    views = load_views(args, methods)
+    if args.save_views:
+        np.savez_compressed(args.save_views, **views)
+        print(f"training_choice: wrote {len(views)} arrays to {args.save_views}")
+        return
+    common = overrides(args.common)
+    rows = []
+    for source in args.datasets.split(","):
+        for method in methods:
+            standard = METHODS.get(method).params_for("standard", {"verbose": False})
+            for seed in (int(s) for s in args.seeds.split(",")):
+                for arm in args.arms.split(";"):
+                    params = {**standard, **common, **overrides(arm), "seed": seed}
+                    network = create_method(method, **params)
+                    started = time.perf_counter()
+                    network.fit(faces(views, f"{source}/train"))
+                    seconds = time.perf_counter() - started
+                    trained = np.asarray(network.classes_)
+                    for target in [source, *args.targets.split(",")]:
+                        key = f"{source}/val" if target == source else f"{source}>{target}"
+                        classes = np.intersect1d(trained, views[f"{target}/classes"])
+                        val = faces(views, key)
+                        val = val.subset(np.isin(val.labels, classes))
+                        proba = network.predict_proba(val)
+                        predicted, _ = restrict_scores(np.asarray(proba), trained, classes)
+                        scores = score(val.labels, predicted, classes)
+                        rows.append([source, target, method, arm, seed,
+                                     f"{scores['accuracy']:.4f}", f"{scores['macro_f1']:.4f}",
+                                     f"{seconds:.0f}"])
+                        print(tabulate(rows[-1:], tablefmt="plain"), flush=True)
+    print()
+    print(tabulate(rows, ["source", "scored on (val)", "method", "arm", "seed",
+                          "val accuracy", "val macro-F1", "fit s"], tablefmt="github"))
+
+
+if __name__ == "__main__":
+    main()
