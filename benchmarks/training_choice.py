@@ -68,7 +68,7 @@ def overrides(text: str) -> dict[str, Any]:
 
 def network_view(methods: list[str]) -> Any:
     """The one input spec the compared networks share (views are saved once)."""
-    specs = {repr(create_method(m).input_spec): create_method(m).input_spec for m in methods}
+    specs = {repr(spec): spec for spec in (create_method(m).input_spec for m in methods)}
     if len(specs) != 1:
         raise SystemExit(f"training_choice: {', '.join(methods)} see faces differently; "
                          "compare them in separate runs")
@@ -80,7 +80,14 @@ def load_views(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
     (the target's val faces as the source stores faces) and ``NAME/classes``."""
     if args.views:
         with np.load(args.views) as stored:
-            return {key: stored[key] for key in stored.files}
+            views = {key: stored[key] for key in stored.files}
+        wanted = [f"{source}{part}" for source in args.datasets.split(",")
+                  for part in ("/train", "/val", *(f">{t}" for t in args.targets.split(",")))]
+        if missing := [key for key in wanted if key not in views]:
+            held = [key for key in views if not key.endswith(("/labels", "/classes"))]
+            raise SystemExit(f"training_choice: {args.views} lacks {', '.join(missing)}; it "
+                             f"holds {', '.join(held)}")
+        return views
     spec = network_view(methods)
     ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
     validation, views = {}, {}
