@@ -11,6 +11,7 @@ REAL_METHODS := svm,knn,rf,xgboost,cnn,seresnet
 REAL_SOURCES := rafdb fer2013 ferplus ckplus
 comma := ,
 space := $(subst ,, )
+COMMIT = $(shell git rev-parse --short HEAD)
 
 .PHONY: run test lint clean real analyses clean-tree
 
@@ -29,6 +30,8 @@ test: $(INSTALLED)
 # The committed reports come from one clean commit: both refuse a tree with changes.
 # `make real` is four runs, one per training source, each scored on the other three; each
 # writes its own report (reports/real-<source>/), so a part can be (re)made on its own.
+# Their run directories are per commit (runs/<commit>/real-<source>): an interrupted part
+# resumes from its stored cells, and a new commit never reuses cells an older one computed.
 real: $(addprefix real-,$(REAL_SOURCES))
 
 real-%: clean-tree $(INSTALLED)
@@ -36,12 +39,12 @@ real-%: clean-tree $(INSTALLED)
 	@test -n "$(filter $*,$(REAL_SOURCES))" || { echo "make $@: unknown source '$*'; one of: $(REAL_SOURCES)"; exit 2; }
 	$(BIN)/ferbench run --methods $(REAL_METHODS) --train $* \
 		--test $(subst $(space),$(comma),$(filter-out $*,$(REAL_SOURCES))) \
-		--ensembles cnn+seresnet,svm+cnn --data-root $(DATA_ROOT) --out runs/real-$* --reports reports
+		--ensembles cnn+seresnet,svm+cnn --data-root $(DATA_ROOT) --out runs/$(COMMIT)/real-$* --reports reports
 
 analyses: clean-tree $(INSTALLED)
 	$(BIN)/ferbench run --methods svm,xgboost,cnn --datasets synth-fer,synth-raf \
 		--ensembles svm+cnn,xgboost+cnn --corruptions all --train-fractions 0.1,0.25,0.5,1 \
-		--out runs/analyses --reports reports
+		--out runs/$(COMMIT)/analyses --reports reports
 
 # Reports already written (the earlier parts of `make real`) do not count as changes.
 clean-tree:

@@ -12,7 +12,7 @@ its Haar cascade and mini-Xception, then each whole image as one face. Prints fa
 accuracy over all photos (a photo without a face is wrong), where a face was found, and on
 crops and scenes apart; ``predict_speed.py`` measures speed.
 
-    python benchmarks/photo_peer.py --run runs/real-fer2013 --data-root DATA_ROOT \\
+    python benchmarks/photo_peer.py --run runs/COMMIT/real-fer2013 --data-root DATA_ROOT \\
         --dataset rafdb --peer-python /path/to/venv-with-fer/bin/python
 """
 

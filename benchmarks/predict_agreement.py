@@ -14,7 +14,7 @@ stored prediction. The run's classes are the only ones scored, as in the cell.
     ferbench run --methods svm --datasets fer2013,ckplus --protocol within --out runs/fer
     python benchmarks/predict_agreement.py --run runs/fer --methods svm \\
         --datasets fer2013,ckplus --data-root ~/ferbench_data [--limit 500]
-    python benchmarks/predict_agreement.py --run runs/real-rafdb --train rafdb \\
+    python benchmarks/predict_agreement.py --run runs/COMMIT/real-rafdb --train rafdb \\
         --methods svm,cnn --datasets ckplus,fer2013 --data-root ~/ferbench_data
 """
 
