@@ -101,15 +101,19 @@ def landmark_boxes(data: ReportData) -> list[str]:
 
 
 def provenance(data: ReportData) -> list[str]:
-    """Per recorded invocation: its command, commit, hardware, versions and data."""
-    lines = []
-    for run in data.runs:
+    """Per recorded invocation: its command, commit, hardware, versions, data and how many
+    of the report's cells it computed; first a warning when those came from several
+    commits."""
+    lines = mixed_commits(data)
+    for index, run in enumerate(data.runs):
         info = run["info"]
         if not info:
             lines.append(f"- run `{run['dir']}`: no provenance recorded")
             continue
+        computed = data.cells_by_invocation.get(index, 0)
         lines.append(f"- `{info.get('command', '?')}` (started {info.get('started', '?')}, "
-                     f"run directory `{run['dir']}`)")
+                     f"run directory `{run['dir']}`; computed {computed} of the "
+                     f"{len(data.records)} cells)")
         lines.append(f"  - ferbench commit `{info.get('git_commit')}`; "
                      f"hardware: {info.get('hardware', '?')}")
         versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
@@ -125,6 +129,20 @@ def provenance(data: ReportData) -> list[str]:
             lines.append(f"  - data {name} ({variants.get(name, '?')}): {sizes}{bad}; "
                          f"fingerprints {prints}")
     return lines
+
+
+def mixed_commits(data: ReportData) -> list[str]:
+    """A warning line when the report's cells were computed by more than one commit."""
+    counts: dict[str, int] = {}
+    for record in data.records:
+        commit = data.commit_of(record) or "unknown"
+        counts[commit] = counts.get(commit, 0) + 1
+    if len(counts) < 2:
+        return []
+    listed = ", ".join(f"`{commit}` {n}" for commit, n in sorted(counts.items()))
+    return [f"**Cells from {len(counts)} commits** ({listed}): this report is not one "
+            f"run of one commit; `results.csv`'s `commit` column says which cell came "
+            f"from which.", ""]
 
 
 def _legend(data: ReportData) -> str:

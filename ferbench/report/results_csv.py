@@ -13,7 +13,7 @@ SUMMARY_METRICS = ("accuracy", "macro_f1", "balanced_accuracy")
 CELL_COLUMNS = ("method", "protocol", "train", "test", "fold", "seed", "status",
                 *SUMMARY_METRICS, "n_train", "n_test", "fit_seconds", "predict_seconds",
                 "train_fraction", "corruption", "severity", "budget", "capped", "features",
-                "model", "pretrained", "run_dir", "error")
+                "model", "pretrained", "run_dir", "commit", "error")
 """Columns of ``results.csv`` and of :func:`ferbench.load_results`."""
 
 
@@ -28,6 +28,7 @@ def frame(data: ReportData) -> pd.DataFrame:
         row["features"] = info.get("features")
         row["capped"] = info.get("stopped_by") == "time_budget"
         row["pretrained"] = record["method"] in data.pretrained
+        row["commit"] = data.commit_of(record)
         rows.append(row)
     return pd.DataFrame(rows, columns=list(CELL_COLUMNS))
 

@@ -95,8 +95,40 @@ def test_pages_are_linked_in_the_order_given_and_provenance_is_listed():
                               {"cross.md": "cross-database", "results.csv": "all cells"})
     assert "Pages: [cross-database](cross.md) · [all cells](results.csv)" in page
     assert "- run `runs/r`: no provenance recorded" in page
-    assert "- `ferbench run` (started today, run directory `runs/s`)" in page
+    assert ("- `ferbench run` (started today, run directory `runs/s`; computed 0 of the 1 "
+            "cells)") in page
     assert f"  - data d (v1): test 100; fingerprints test `{'f' * 12}`" in page
+
+
+def _invocation(commit: str, started: str) -> dict:
+    return {"dir": "runs/r", "info": {"command": "ferbench run", "started": started,
+                                      "git_commit": commit}}
+
+
+def test_each_invocation_says_how_many_cells_it_computed_and_one_commit_gives_no_warning():
+    runs = [_invocation("abc", "2026-12-04T10:00:00+00:00")]
+    records = [cell(m, *answers(80), finished="2026-12-04T11:00:00+00:00") for m in "ab"]
+    lines = provenance(ReportData(records, runs))
+    assert lines[0].endswith("run directory `runs/r`; computed 2 of the 2 cells)")
+    assert not any("commits" in line for line in lines)
+    assert set(results_csv.frame(ReportData(records, runs))["commit"]) == {"abc"}
+
+
+def test_cells_reused_from_an_earlier_commits_invocation_are_counted_and_flagged():
+    runs = [_invocation("old", "2026-12-04T10:00:00+00:00"),
+            _invocation("new", "2026-12-04T12:00:00+00:00")]
+    records = [cell("a", *answers(80), finished="2026-12-04T11:00:00+00:00"),
+               cell("b", *answers(70), finished="2026-12-04T12:00:00+00:00"),
+               cell("c", *answers(60), finished="2026-12-04T13:00:00+00:00")]
+    data = ReportData(records, runs)
+    lines = provenance(data)
+    assert lines[0].startswith("**Cells from 2 commits** (`new` 2, `old` 1): this report is "
+                               "not one run of one commit")
+    computed = [line for line in lines if line.startswith("- `ferbench run`")]
+    assert computed[0].endswith("computed 1 of the 3 cells)")
+    assert computed[1].endswith("computed 2 of the 3 cells)")
+    commits = results_csv.frame(data).set_index("method")["commit"]
+    assert commits.to_dict() == {"a": "old", "b": "new", "c": "new"}
 
 
 def test_provenance_breaks_skipped_samples_down_by_reason_once_per_dataset(tmp_path):
