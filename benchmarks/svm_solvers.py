@@ -5,7 +5,8 @@ pairs in threads) on StandardScaler, then PCA to 200 components, of its HOG + la
 features. This fits that pipeline on nested shares of FER2013's Training split, its faces
 framed as ``ferbench run`` frames them, once with libsvm and once with oneDAL's SVC
 (scikit-learn-intelex, not a ferbench dependency: ``pip install scikit-learn-intelex``), and
-prints per size each solver's fit seconds, PublicTest accuracy and support vectors, libsvm's
+prints per size each solver's fit seconds, PublicTest accuracy and support vectors (libsvm's
+summed over its pairs when they train in threads, so a face counts once per pair), libsvm's
 time over oneDAL's, and between sizes the cost of doubling the data (as classical_cost.py
 computes it; #23 item 8 asks at most about 3x). ``--tol`` sets both solvers' stopping
 tolerance.
