@@ -94,8 +94,9 @@ def main() -> None:
     targets = np.searchsorted(train.classes, train.labels)
     test_targets = np.searchsorted(train.classes, test.labels)
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    shares = nested_shares(train, sizes, args.seed)
     rows, times = [], {name: [] for name in made}
-    for index in nested_shares(train, sizes, args.seed):
+    for index in shares:
         share, share_test = reduced(matrix[index], test_matrix)
         row: list[Any] = [len(index)]
         for name, make in made.items():
@@ -110,7 +111,7 @@ def main() -> None:
     print(tabulate(rows, ["faces", "libsvm s", "libsvm PublicTest", "libsvm SVs", "oneDAL s",
                           "oneDAL PublicTest", "oneDAL SVs", "libsvm / oneDAL time"],
                    tablefmt="github"))
-    counts = [len(index) for index in nested_shares(train, sizes, args.seed)]
+    counts = [len(index) for index in shares]
     for name, seconds in times.items():
         costs = [f"{n1} -> {n2} x{doubling_cost(n1, t1, n2, t2):.2f}"
                  for (n1, t1), (n2, t2) in zip(zip(counts, seconds), zip(counts[1:], seconds[1:]))]

@@ -50,31 +50,26 @@ class ReportData:
                 f"and cross-dataset scores may not be cross-dataset for them. Their fit only "
                 f"records the training set's classes, which they are scored on.")
 
-    def computed_by(self, record: Record) -> int | None:
-        """Index in ``runs`` of the invocation that computed ``record``: the last one of its
-        run directory started before the record finished; None when none says when it
-        started."""
-        finished = str(record.get("finished", ""))
-        index = None
-        for position, run in enumerate(self.runs):
-            started = run["info"].get("started")
-            if run["dir"] == record.get("run_dir") and started and started <= finished:
-                index = position
-        return index
+    @cached_property
+    def computed_by(self) -> list[int | None]:
+        """Per record (in ``records``' order), the index in ``runs`` of the invocation that
+        computed it: the last one of its run directory started before it finished; None when
+        none says when it started."""
+        indices = []
+        for record in self.records:
+            finished, index = str(record.get("finished", "")), None
+            for position, run in enumerate(self.runs):
+                started = run["info"].get("started")
+                if run["dir"] == record.get("run_dir") and started and started <= finished:
+                    index = position
+            indices.append(index)
+        return indices
 
     @cached_property
-    def cells_by_invocation(self) -> dict[int | None, int]:
-        """How many of the report's cells each invocation (index in ``runs``) computed."""
-        counts: dict[int | None, int] = {}
-        for record in self.records:
-            index = self.computed_by(record)
-            counts[index] = counts.get(index, 0) + 1
-        return counts
-
-    def commit_of(self, record: Record) -> str | None:
-        """The ferbench commit of the invocation that computed ``record``."""
-        index = self.computed_by(record)
-        return None if index is None else self.runs[index]["info"].get("git_commit")
+    def commits(self) -> list[str | None]:
+        """Per record, the ferbench commit of the invocation that computed it."""
+        return [None if index is None else self.runs[index]["info"].get("git_commit")
+                for index in self.computed_by]
 
     def group(self, method: str, protocol: str, train: str, test: str, condition: str = ""
               ) -> Group | None:

@@ -4,6 +4,8 @@ pages."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from ferbench.data.framing import faces_note
@@ -110,7 +112,7 @@ def provenance(data: ReportData) -> list[str]:
         if not info:
             lines.append(f"- run `{run['dir']}`: no provenance recorded")
             continue
-        computed = data.cells_by_invocation.get(index, 0)
+        computed = data.computed_by.count(index)
         lines.append(f"- `{info.get('command', '?')}` (started {info.get('started', '?')}, "
                      f"run directory `{run['dir']}`; computed {computed} of the "
                      f"{len(data.records)} cells)")
@@ -133,10 +135,7 @@ def provenance(data: ReportData) -> list[str]:
 
 def mixed_commits(data: ReportData) -> list[str]:
     """A warning line when the report's cells were computed by more than one commit."""
-    counts: dict[str, int] = {}
-    for record in data.records:
-        commit = data.commit_of(record) or "unknown"
-        counts[commit] = counts.get(commit, 0) + 1
+    counts = Counter(commit or "unknown" for commit in data.commits)
     if len(counts) < 2:
         return []
     listed = ", ".join(f"`{commit}` {n}" for commit, n in sorted(counts.items()))

@@ -20,7 +20,7 @@ CELL_COLUMNS = ("method", "protocol", "train", "test", "fold", "seed", "status",
 def frame(data: ReportData) -> pd.DataFrame:
     """One row per stored cell, failed ones included (their ``error`` says why)."""
     rows = []
-    for record in sorted(data.records, key=lambda r: r["cell"]):
+    for record, commit in sorted(zip(data.records, data.commits), key=lambda p: p[0]["cell"]):
         row = {key: record.get(key) for key in CELL_COLUMNS}
         if record.get("status") == "ok":
             row.update({m: record["metrics"][m] for m in SUMMARY_METRICS})
@@ -28,7 +28,7 @@ def frame(data: ReportData) -> pd.DataFrame:
         row["features"] = info.get("features")
         row["capped"] = info.get("stopped_by") == "time_budget"
         row["pretrained"] = record["method"] in data.pretrained
-        row["commit"] = data.commit_of(record)
+        row["commit"] = commit
         rows.append(row)
     return pd.DataFrame(rows, columns=list(CELL_COLUMNS))
 
