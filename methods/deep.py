@@ -60,6 +60,7 @@ def cnn(
     *,
     width: int = 12,
     blocks: int = 3,
+    head: str = "flatten",
     input_size: int = 48,
     color: str = "gray",
     epochs: int = 6,
@@ -71,14 +72,18 @@ def cnn(
     seed: int = 0,
     **train: Any,
 ) -> Method:
-    """The floor every network should beat: blocks of two 3x3 conv-BN-ReLU and a max-pool."""
-    from ferbench.nets import PlainCNN, check_int
+    """The floor every network should beat: blocks of two 3x3 conv-BN-ReLU and a max-pool;
+    ``head``: "flatten" (a linear layer over the last feature map) or "pool" (over its
+    channel means)."""
+    from ferbench.nets import HEADS, PlainCNN, check_choice, check_int
 
     check_int("width", width, minimum=1)
     check_int("blocks", blocks, minimum=1)
+    check_choice("head", head, HEADS)
     if input_size >> blocks < 1:
         raise ValueError(f"blocks={blocks} halves a {input_size}-px input below one pixel")
-    return _own_network(PlainCNN, {"width": width, "blocks": blocks}, input_size=input_size,
+    return _own_network(PlainCNN, {"width": width, "blocks": blocks, "head": head},
+                        input_size=input_size,
                         color=color, epochs=epochs, batch_size=batch_size, lr=lr,
                         augment=augment, max_minutes=max_minutes, device=device, seed=seed,
                         **train)
@@ -106,6 +111,7 @@ def seresnet(
     *,
     depth: tuple[int, ...] | list[int] = (2, 2, 2, 2),
     width: int = 8,
+    head: str = "flatten",
     input_size: int = 48,
     color: str = "gray",
     epochs: int = 6,
@@ -118,8 +124,8 @@ def seresnet(
     **train: Any,
 ) -> Method:
     """ResNet with squeeze-and-excitation blocks; ``depth`` blocks per stage, stage i has
-    ``width * 2**i`` channels."""
-    from ferbench.nets import SEResNet, check_int
+    ``width * 2**i`` channels; ``head`` as cnn's."""
+    from ferbench.nets import HEADS, SEResNet, check_choice, check_int
 
     depth = tuple(depth)
     if not depth:
@@ -127,7 +133,9 @@ def seresnet(
     for blocks in depth:
         check_int("depth entries", blocks, minimum=1)
     check_int("width", width, minimum=1)
-    return _own_network(SEResNet, {"depth": depth, "width": width}, input_size=input_size,
+    check_choice("head", head, HEADS)
+    return _own_network(SEResNet, {"depth": depth, "width": width, "head": head},
+                        input_size=input_size,
                         color=color, epochs=epochs, batch_size=batch_size, lr=lr,
                         augment=augment, max_minutes=max_minutes, device=device, seed=seed,
                         **train)

@@ -12,13 +12,14 @@ from ferbench.nets.backbones import (
     resnet50,
     vgg19_bn,
 )
-from ferbench.nets.config import TrainConfig, check_int
+from ferbench.nets.config import TrainConfig, check_choice, check_int
 from ferbench.nets.loop import TrainReport
 from ferbench.nets.method import NetMethod, Standardize, channels, image_input
-from ferbench.nets.models import PlainCNN, SEResNet
+from ferbench.nets.models import HEADS, PlainCNN, SEResNet
 from ferbench.nets.trainer import Trainer
 
 __all__ = [
+    "HEADS",
     "Augment",
     "NetMethod",
     "PlainCNN",
@@ -29,6 +30,7 @@ __all__ = [
     "Trainer",
     "WeightsNotFoundError",
     "channels",
+    "check_choice",
     "check_freeze",
     "check_int",
     "image_input",

@@ -104,10 +104,7 @@ class TrainConfig:
             ("precision", PRECISIONS),
             ("augment", tuple(AUGMENTATIONS)),
         ):
-            if getattr(self, name) not in choices:
-                raise ValueError(
-                    f"{name}={getattr(self, name)!r} is not one of {', '.join(choices)}"
-                )
+            check_choice(name, getattr(self, name), choices)
         for name in ("class_weighted", "tta", "verbose"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be true or false")
@@ -145,6 +142,12 @@ def check_int(name: str, value: Any, minimum: int) -> None:
     """Reject anything but an integer >= ``minimum`` (booleans too), naming the parameter."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> None:
+    """Reject a ``value`` not among ``choices``, naming the parameter and listing them."""
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(choices)}")
 
 
 def _check_range(

@@ -1,10 +1,11 @@
 """Networks trained from scratch on small face crops: a plain CNN and an SE-ResNet.
 
-Both end in a linear classifier over the *flattened* last feature map rather than global
-average pooling. On aligned faces a feature means different things in different places
-(a curve at the mouth, a curve at the brow), and keeping the layout lets a short run learn
-that directly; a short run on synth-fer learned far better with the flattened head than with
-global pooling (docs/decisions.md). The price is a head sized for one input size.
+Both end by default in a linear classifier over the *flattened* last feature map
+(``head="flatten"``) rather than global average pooling (``head="pool"``). On aligned faces
+a feature means different things in different places (a curve at the mouth, a curve at the
+brow), and keeping the layout lets a short run learn that directly; a short run on synth-fer
+learned far better with the flattened head than with global pooling (docs/decisions.md). The
+price is a head sized for one input size.
 """
 
 from __future__ import annotations
@@ -23,10 +24,18 @@ def _conv_bn_relu(in_channels: int, out_channels: int, stride: int = 1) -> nn.Se
     )
 
 
-def _classifier(channels: int, side: int, num_classes: int, dropout: float) -> nn.Sequential:
-    """Flatten a (channels, side, side) map, dropout, linear."""
+HEADS = ("flatten", "pool")
+
+
+def _classifier(channels: int, side: int, num_classes: int, dropout: float, head: str
+                ) -> nn.Sequential:
+    """A (channels, side, side) map flattened (``head="flatten"``) or averaged over its
+    positions (``"pool"``), then dropout and a linear layer."""
     if side < 1:
         raise ValueError("the input is too small for this many downsampling steps")
+    if head == "pool":
+        return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
+                             nn.Linear(channels, num_classes))
     return nn.Sequential(
         nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels * side * side, num_classes)
     )
@@ -47,6 +56,7 @@ class PlainCNN(nn.Module):
         width: int = 12,
         blocks: int = 3,
         dropout: float = 0.3,
+        head: str = "flatten",
     ):
         super().__init__()
         layers: list[nn.Module] = []
@@ -56,7 +66,7 @@ class PlainCNN(nn.Module):
             layers += [_conv_bn_relu(channels, out), _conv_bn_relu(out, out), nn.MaxPool2d(2)]
             channels = out
         self.features = nn.Sequential(*layers)
-        self.head = _classifier(channels, input_size >> blocks, num_classes, dropout)
+        self.head = _classifier(channels, input_size >> blocks, num_classes, dropout, head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -119,6 +129,7 @@ class SEResNet(nn.Module):
         depth: Sequence[int] = (2, 2, 2, 2),
         width: int = 8,
         dropout: float = 0.2,
+        head: str = "flatten",
     ):
         super().__init__()
         self.stem = _conv_bn_relu(in_channels, width)
@@ -131,7 +142,7 @@ class SEResNet(nn.Module):
                 stages.append(SEBasicBlock(channels, out, stride))
                 channels, side = out, -(-side // stride)
         self.stages = nn.Sequential(*stages)
-        self.head = _classifier(channels, side, num_classes, dropout)
+        self.head = _classifier(channels, side, num_classes, dropout, head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.stages(self.stem(x)))

@@ -300,6 +300,30 @@ def test_seresnet_keeps_full_resolution_in_its_first_stage():
     assert sum(type(m).__name__ == "SEBasicBlock" for m in model.modules()) == 8
 
 
+def test_pooled_head_averages_each_channel_over_the_map():
+    """``head="pool"``: the classifier sees one mean per channel, so it has as many inputs
+    as the last stage has channels and ignores where in the map a feature fired."""
+    torch.manual_seed(0)
+    cnn = PlainCNN(3, input_size=24, width=4, blocks=2, head="pool").eval()
+    seresnet = SEResNet(3, input_size=24, depth=(1, 1), width=4, head="pool").eval()
+    assert cnn.head[-1].in_features == 8 and seresnet.head[-1].in_features == 8
+    flat = PlainCNN(3, input_size=24, width=4, blocks=2).head[-1]
+    assert flat.in_features == 8 * 6 * 6
+    maps = torch.rand(2, 8, 6, 6)
+    shuffled = maps.flatten(2)[:, :, torch.randperm(36)].view(2, 8, 6, 6)
+    torch.testing.assert_close(cnn.head(maps), cnn.head(shuffled))
+
+
+def test_pooled_head_trains_through_the_method():
+    train, test = toy_faces(CLASSES, 8, size=48, seed=0), toy_faces(CLASSES, 3, size=48, seed=1)
+    method = tiny("cnn", head="pool")
+    method.fit(train)
+    probabilities = method.predict_proba(test)
+    assert probabilities.shape == (len(test), len(CLASSES))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert method.params["head"] == "pool"
+
+
 # --- pretrained weights -----------------------------------------------------------------------
 
 
@@ -379,10 +403,12 @@ TRAINED_BY_DEFAULT = {"device": "auto", "seed": 0}
 @pytest.mark.parametrize(
     ("name", "params", "recorded"),
     [
-        ("cnn", {}, {"width": 12, "blocks": 3, "input_size": 48, "color": "gray", "epochs": 6,
+        ("cnn", {}, {"width": 12, "blocks": 3, "head": "flatten", "input_size": 48,
+                     "color": "gray", "epochs": 6,
                      "batch_size": 32, "lr": 2e-3, "augment": "flip", "max_minutes": 5.0}),
         ("seresnet", {"depth": [1, 1]},
-         {"depth": (1, 1), "width": 8, "input_size": 48, "color": "gray", "epochs": 6,
+         {"depth": (1, 1), "width": 8, "head": "flatten", "input_size": 48, "color": "gray",
+          "epochs": 6,
           "batch_size": 32, "lr": 2e-3, "augment": "flip", "max_minutes": 5.0}),
         ("vgg19", {}, {"pretrained": None, "weights": None, "input_size": 48, "color": "rgb",
                        "epochs": 40, "max_minutes": None}),
@@ -417,6 +443,8 @@ def test_each_factory_records_its_network_and_its_training_defaults(name, params
         ("cnn", {"epoch": 3}, "unknown parameter(s) epoch; known: augment, batch_size, blocks"),
         ("cnn", {"blocks": 7}, "blocks=7 halves a 48-px input"),
         ("cnn", {"color": "bgr"}, "color='bgr'"),
+        ("cnn", {"head": "gap"}, "head='gap' is not one of flatten, pool"),
+        ("seresnet", {"head": None}, "head=None is not one of flatten, pool"),
         ("seresnet", {"width": 0}, "width=0"),
         ("seresnet", {"depth": ()}, "depth must list"),
         ("seresnet", {"input_size": 8}, "input_size=8"),
