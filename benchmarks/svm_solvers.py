@@ -29,47 +29,40 @@ from tabulate import tabulate
 from ferbench import DataContext, create_dataset, create_method, features
 from ferbench.data.framing import frame_splits
 
-THREADED_PAIRS_ROWS = 10_000
-"""Above this many rows ferbench's svm trains libsvm's one-vs-one pairs in threads."""
+
+def ferbench_pipeline(svm: Any, rows: int, columns: int, tol: float) -> Any:
+    """ferbench's own exact RBF pipeline for ``rows`` x ``columns`` features (scaler, PCA,
+    SVC, its pairs in threads above their threshold), with libsvm's stopping ``tol``."""
+    pipeline = svm._pipeline("rbf", rows, columns, "exact").pipeline
+    last = pipeline.steps[-1][1]
+    last.set_params(**({"estimator__tol": tol} if hasattr(last, "estimator") else {"tol": tol}))
+    return pipeline
 
 
-def solvers(tol: float) -> dict[str, Any]:
-    """Each solver's SVC, as ferbench's svm sets it up (C=10, ``gamma="scale"``)."""
-    from sklearn.svm import SVC
-
+def onedal_svc(libsvm: Any) -> Any:
+    """oneDAL's SVC with the settings of ferbench's libsvm SVC (C, kernel, gamma, tol)."""
     try:
         from sklearnex.svm import SVC as OneDalSVC
     except ImportError:
         raise SystemExit("svm_solvers: oneDAL's SVC needs scikit-learn-intelex "
                          "(pip install scikit-learn-intelex)") from None
-    settings = {"C": 10.0, "kernel": "rbf", "gamma": "scale", "tol": tol, "random_state": 0}
-    return {"libsvm": lambda: SVC(cache_size=2000, **settings),
-            "oneDAL": lambda: OneDalSVC(**settings)}
+    svc = getattr(libsvm, "estimator", libsvm)
+    return OneDalSVC(**{k: svc.get_params()[k] for k in ("C", "kernel", "gamma", "tol",
+                                                         "random_state")})
 
 
-def reduced(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both matrices standardised and reduced to 200 components fitted on ``train``."""
-    from sklearn.decomposition import PCA
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+def fit_and_score(model: Any, train: np.ndarray, targets: np.ndarray, test: np.ndarray,
+                  test_targets: np.ndarray) -> tuple[float, float, int]:
+    """Fit seconds (in threads, as ferbench's svm fits), test accuracy and support vectors of
+    one solver on reduced features."""
+    from joblib import parallel_config
 
-    reduce = make_pipeline(StandardScaler(), PCA(n_components=200, random_state=0)).fit(train)
-    return reduce.transform(train), reduce.transform(test)
-
-
-def fit_and_score(make: Any, name: str, train: np.ndarray, targets: np.ndarray,
-                  test: np.ndarray, test_targets: np.ndarray) -> tuple[float, float, int]:
-    """Fit seconds, test accuracy and support vectors of one solver on one share."""
-    from sklearn.multiclass import OneVsOneClassifier
-
-    model = make()
-    if name == "libsvm" and len(train) > THREADED_PAIRS_ROWS:
-        model = OneVsOneClassifier(model, n_jobs=-1)
     started = time.perf_counter()
-    model.fit(train, targets)
+    with parallel_config(backend="threading"):
+        model.fit(train, targets)
     seconds = time.perf_counter() - started
     accuracy = float(np.mean(model.predict(test) == test_targets))
-    fitted = model.estimators_ if isinstance(model, OneVsOneClassifier) else [model]
+    fitted = getattr(model, "estimators_", [model])
     return seconds, accuracy, sum(int(m.n_support_.sum()) for m in fitted)
 
 
@@ -81,7 +74,6 @@ def main() -> None:
     parser.add_argument("--tol", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    made = solvers(args.tol)
     ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
     dataset = create_dataset("fer2013")
     splits = frame_splits(dataset.load(ctx), dataset, dataset.faces, ctx.cache_dir)
@@ -95,12 +87,15 @@ def main() -> None:
     test_targets = np.searchsorted(train.classes, test.labels)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     shares = nested_shares(train, sizes, args.seed)
-    rows, times = [], {name: [] for name in made}
+    rows, times = [], {"libsvm": [], "oneDAL": []}
     for index in shares:
-        share, share_test = reduced(matrix[index], test_matrix)
+        pipeline = ferbench_pipeline(svm, len(index), matrix.shape[1], args.tol)
+        reduce, libsvm = pipeline[:-1], pipeline.steps[-1][1]
+        share = reduce.fit_transform(matrix[index])
+        share_test = reduce.transform(test_matrix)
         row: list[Any] = [len(index)]
-        for name, make in made.items():
-            seconds, accuracy, vectors = fit_and_score(make, name, share, targets[index],
+        for name, model in (("libsvm", libsvm), ("oneDAL", onedal_svc(libsvm))):
+            seconds, accuracy, vectors = fit_and_score(model, share, targets[index],
                                                        share_test, test_targets)
             times[name].append(seconds)
             row += [f"{seconds:.1f}", f"{accuracy:.4f}", vectors]

@@ -83,10 +83,9 @@ def cnn(
     if input_size >> blocks < 1:
         raise ValueError(f"blocks={blocks} halves a {input_size}-px input below one pixel")
     return _own_network(PlainCNN, {"width": width, "blocks": blocks, "head": head},
-                        input_size=input_size,
-                        color=color, epochs=epochs, batch_size=batch_size, lr=lr,
-                        augment=augment, max_minutes=max_minutes, device=device, seed=seed,
-                        **train)
+                        input_size=input_size, color=color, epochs=epochs,
+                        batch_size=batch_size, lr=lr, augment=augment, max_minutes=max_minutes,
+                        device=device, seed=seed, **train)
 
 
 @register_method(
@@ -135,10 +134,9 @@ def seresnet(
     check_int("width", width, minimum=1)
     check_choice("head", head, HEADS)
     return _own_network(SEResNet, {"depth": depth, "width": width, "head": head},
-                        input_size=input_size,
-                        color=color, epochs=epochs, batch_size=batch_size, lr=lr,
-                        augment=augment, max_minutes=max_minutes, device=device, seed=seed,
-                        **train)
+                        input_size=input_size, color=color, epochs=epochs,
+                        batch_size=batch_size, lr=lr, augment=augment, max_minutes=max_minutes,
+                        device=device, seed=seed, **train)
 
 
 @register_method(
