@@ -4,7 +4,8 @@ validation data only, within the source dataset and across to other datasets.
 The network (cnn by default) is trained at the ``standard`` budget on the source's training
 faces once per arm (``--arms``: ``;``-separated arms, each a ``,``-separated list of
 ``PARAM=VALUE`` overrides, or a bare name that is a value of ``augment``), on the faces
-framed as ``ferbench run`` frames them (aligned for real datasets). The checkpoint is picked
+framed as ``ferbench run`` frames them (aligned for real datasets; ``--faces`` as
+``ferbench run`` takes it for another framing). The checkpoint is picked
 on the budget's own held-out tenth of the training faces; each network is then scored on the
 source's validation split (RAF-DB's carved val) and on every target's validation split
 (FER2013's PublicTest, FER+'s val), brought to the source's face size and colour and scored
@@ -33,7 +34,7 @@ from tabulate import tabulate
 from ferbench import DataContext, FaceSet, create_dataset, create_method, features
 from ferbench.cli_parser import parse_settings
 from ferbench.core.registry import METHODS, load_plugins
-from ferbench.data.framing import frame_splits
+from ferbench.data.framing import faces_of, frame_splits, parse_faces
 from ferbench.eval.metrics import score
 from ferbench.eval.protocols import dataset_classes
 from ferbench.run.job import restrict_scores
@@ -55,6 +56,9 @@ def parse_args() -> argparse.Namespace:
                         help="';'-separated arms, each PARAM=VALUE[,PARAM=VALUE] or an augment")
     parser.add_argument("--common", default="", help="PARAM=VALUE[,...] every arm shares")
     parser.add_argument("--seeds", default="0", help="training seeds, comma-separated")
+    parser.add_argument("--faces", default="",
+                        help="framing as `ferbench run --faces` takes it (default: each "
+                             "dataset's own, aligned for real datasets)")
     return parser.parse_args()
 
 
@@ -90,13 +94,15 @@ def load_views(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
         return views
     spec = network_view(methods)
     ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
+    names = list(dict.fromkeys([*args.datasets.split(","), *args.targets.split(",")]))
+    datasets = {name: create_dataset(name) for name in names}
+    framing = faces_of(datasets, parse_faces(args.faces) if args.faces else {})
     validation, views = {}, {}
-    for name in [*args.datasets.split(","), *args.targets.split(",")]:
-        dataset = create_dataset(name)
+    for name, dataset in datasets.items():
         published = dataset.load(ctx)
         if published.val is None:
             raise SystemExit(f"training_choice: {name} has no validation split to choose on")
-        validation[name] = frame_splits(published, dataset, dataset.faces, ctx.cache_dir)
+        validation[name] = frame_splits(published, dataset, framing[name], ctx.cache_dir)
         views[f"{name}/classes"] = np.asarray(dataset_classes(published))
     for source in args.datasets.split(","):
         splits = validation[source]
