@@ -8,7 +8,8 @@ time of each, with two checks against the largest size measured in the same run:
   must stay under ``--max-doubling`` (3x);
 - no smaller size may take longer than the largest one.
 
-Feature extraction (HOG, landmarks) is cached and not timed: it is the same for every method.
+Feature extraction (HOG, landmarks, and those of the mirror images where a method trains on
+them) is cached and not timed, as in ``ferbench run``: it is the same for every method.
 
     python benchmarks/classical_cost.py --data-root DATA_ROOT [--methods svm,rf] [--sizes 1000,3000]
         [--set svm.kernel_choice_faces=10000]
@@ -70,8 +71,11 @@ def main() -> None:
     cache = features.FeatureCache(ctx.cache_dir)
     failures = []
     for name in args.methods.split(","):
-        prepared = features.prepare(train, create_method(name).input_spec, cache)
         params = settings.get(name, {})
+        method = create_method(name, **params)
+        prepared = features.prepare(train, method.input_spec, cache)
+        if method.mirrors(min(sizes)):
+            prepared = features.with_mirrored(prepared, method.input_spec, cache)
         times, notes = zip(*(fit_seconds(name, prepared.subset(index), params)
                              for index in shares))
         counts = [len(index) for index in shares]

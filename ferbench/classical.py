@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from ferbench.core.faceset import FaceSet
 from ferbench.core.method import FeatureSpec, InputSpec, Method
-from ferbench.features import extract
+from ferbench.features import MIRRORED, extract
 from ferbench.features.landmarks import split_detector_column
 
 FEATURE_CHOICES = ("hog", "landmarks", "hog+landmarks")
@@ -59,7 +59,8 @@ other type is refused before skops instantiates anything."""
 
 MIRROR_MEMO = 8
 _MIRRORED: dict[tuple[str, str], np.ndarray] = {}
-"""Features of mirrored training sets, shared by the classifiers of one run (small sets only)."""
+"""Features of mirrored training sets a classifier had to extract itself (fitted without the
+harness, which prepares them in the feature cache), shared by the classifiers of a process."""
 
 NUMERIC_THREADS = 2
 """Threads of the BLAS and OpenMP libraries while a classifier fits or scores, whatever the
@@ -287,17 +288,23 @@ class FeatureClassifier(Method):
         targets = np.searchsorted(self.classes_, train.labels)
         self.training_faces_ = len(train)
         matrix = self.feature_matrix(train, count_detector=True)
-        self.mirrored_ = self.mirror is True or (self.mirror == "auto"
-                                                 and len(train) <= MIRROR_LIMIT)
+        self.mirrored_ = self.mirrors(len(train))
         if self.mirrored_:
             matrix = np.vstack([matrix, self.feature_matrix(self.mirrored_faces(train))])
             targets = np.concatenate([targets, targets])
         return matrix, targets
 
+    def mirrors(self, train_faces: int) -> bool:
+        return self.mirror is True or (self.mirror == "auto" and train_faces <= MIRROR_LIMIT)
+
     def mirrored_faces(self, faces: FaceSet) -> FaceSet:
-        """The faces' mirror images with the same features, computed once per process."""
+        """The faces' mirror images with the same features: those the harness attached
+        (:func:`~ferbench.features.with_mirrored`), else computed once per process."""
         matrices = {}
         for spec in self.input_spec.features:
+            if (attached := faces.features.get(MIRRORED + spec.key)) is not None:
+                matrices[spec.key] = attached
+                continue
             key = (faces.fingerprint, spec.key)
             if key not in _MIRRORED:
                 if len(_MIRRORED) >= MIRROR_MEMO:

@@ -116,6 +116,11 @@ class Method(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement export_onnx()")
 
+    def mirrors(self, train_faces: int) -> bool:
+        """Whether ``fit`` on this many training faces also trains on their mirror images; the
+        harness then prepares those images' features beforehand, cached as the originals'."""
+        return False
+
     def describe(self) -> dict[str, Any]:
         """Facts about the fitted method worth storing with its results (features, budget…)."""
         return {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,12 @@ from ferbench.features.registry import (
 
 __all__ = [
     "EXTRACTIONS", "EXTRACTORS", "VERSIONS", "Extractor", "FeatureCache", "check_images",
-    "extract", "prepare", "register_feature", "view",
+    "MIRRORED", "extract", "prepare", "register_feature", "view", "with_mirrored",
 ]
+
+MIRRORED = "mirrored:"
+"""Prefix of the keys of the mirror images' features (:func:`with_mirrored`)."""
+
 
 def extract(images: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     """Compute one feature matrix, uncached."""
@@ -97,3 +102,17 @@ def prepare(faces: FaceSet, spec: InputSpec, cache: FeatureCache | None = None) 
                 cache.save(key, matrix)
         features[feature.key] = matrix
     return prepared.with_features(**features) if features else prepared
+
+
+def with_mirrored(prepared: FaceSet, spec: InputSpec, cache: FeatureCache | None = None
+                  ) -> FaceSet:
+    """``prepared`` (a :func:`prepare` result) with the features of its faces' mirror images
+    attached as ``MIRRORED + key``, cached on disk as the originals are: a classifier that
+    trains on mirrored faces too then spends its fit on the classifier, not on extraction."""
+    if not spec.features:
+        return prepared
+    flipped = replace(prepared, images=np.ascontiguousarray(prepared.images[:, :, ::-1]),
+                      features={})
+    mirrored = prepare(flipped, spec, cache)
+    return prepared.with_features(**{MIRRORED + key: matrix
+                                     for key, matrix in mirrored.features.items()})

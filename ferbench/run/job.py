@@ -51,7 +51,7 @@ class Inputs:
     """Each (faces, input view) prepared once in this process and kept for every job."""
 
     def __init__(self, cache: features.FeatureCache | None,
-                 prepared: dict[tuple[str, InputSpec], FaceSet] | None = None):
+                 prepared: dict[tuple[Any, ...], FaceSet] | None = None):
         self.cache = cache
         self.prepared = dict(prepared or {})
 
@@ -62,6 +62,13 @@ class Inputs:
         key = (faces.fingerprint, spec)
         if key not in self.prepared:
             self.prepared[key] = features.prepare(faces, spec, self.cache)
+        return self.prepared[key]
+
+    def with_mirrored(self, prepared: FaceSet, spec: InputSpec) -> FaceSet:
+        """``prepared`` (from :meth:`prepare`) with its faces' mirror images' features."""
+        key = (prepared.fingerprint, spec, features.MIRRORED)
+        if key not in self.prepared:
+            self.prepared[key] = features.with_mirrored(prepared, spec, self.cache)
         return self.prepared[key]
 
 
@@ -96,6 +103,8 @@ def run_job(item: WorkItem, pending: Mapping[str, Target], context: JobContext,
         train, val = job.train, job.val
         if method.needs_training_faces:
             train = inputs.prepare(train, method.input_spec)
+            if method.mirrors(len(train)):
+                train = inputs.with_mirrored(train, method.input_spec)
             val = inputs.prepare(val, method.input_spec)
         started = time.perf_counter()
         method.fit(train, val)

@@ -327,3 +327,57 @@ def test_svm_auto_solver_is_exact_up_to_its_limit_and_chunked_above(monkeypatch)
     monkeypatch.setattr(sys.modules[type(svm).__module__], "EXACT_SVM_LIMIT", 100)
     info = svm.fit(prepared).describe()
     assert (info["solver"], info["chunks"]) == ("chunked", 2)
+
+
+def _refuse_extraction(*args, **kwargs):
+    raise AssertionError("the classifier extracted mirror-image features itself")
+
+
+def test_mirror_images_features_are_prepared_once_cached_and_equal_to_extracting_them(tmp_path):
+    from ferbench import create_method
+
+    spec = create_method("knn", features="hog").input_spec
+    cache = features.FeatureCache(tmp_path)
+    prepared = features.prepare(toy_faces((0, 3), 4), spec, cache)
+    mirrored = features.with_mirrored(prepared, spec, cache)
+    for feature in spec.features:
+        flipped = np.ascontiguousarray(prepared.images[:, :, ::-1])
+        np.testing.assert_array_equal(mirrored.features[features.MIRRORED + feature.key],
+                                      features.extract(flipped, feature))
+    before = dict(features.EXTRACTIONS)
+    again = features.with_mirrored(features.prepare(toy_faces((0, 3), 4), spec, cache), spec,
+                                   cache)
+    assert dict(features.EXTRACTIONS) == before
+    assert again.features.keys() == mirrored.features.keys()
+
+
+def test_a_classifier_trains_on_the_mirror_features_prepared_for_it_with_the_same_result(
+        monkeypatch):
+    from ferbench import create_method
+
+    spec = create_method("knn", features="hog").input_spec
+    train = features.prepare(toy_faces((0, 3, 4), 10), spec)
+    test = features.prepare(toy_faces((0, 3, 4), 3, seed=5), spec)
+    plain = create_method("knn", features="hog", k=1).fit(train)
+    monkeypatch.setattr(ferbench.classical, "_MIRRORED", {})
+    monkeypatch.setattr(ferbench.classical, "extract", _refuse_extraction)
+    prepared = create_method("knn", features="hog", k=1).fit(
+        features.with_mirrored(train, spec))
+    assert prepared.describe()["mirrored_training_faces"] is True
+    np.testing.assert_array_equal(plain.predict_proba(test), prepared.predict_proba(test))
+
+
+def test_the_runner_prepares_mirror_features_outside_the_timed_fit(monkeypatch, tmp_path):
+    from ferbench import create_method
+
+    assert create_method("svm").mirrors(ferbench.classical.MIRROR_LIMIT)
+    assert not create_method("svm").mirrors(ferbench.classical.MIRROR_LIMIT + 1)
+    assert not create_method("knn", mirror=False).mirrors(10)
+    assert not create_method("cnn").mirrors(10)
+    monkeypatch.setattr(ferbench.classical, "_MIRRORED", {})
+    monkeypatch.setattr(ferbench.classical, "extract", _refuse_extraction)
+    code = main(["run", "--plugins", str(TEST_PLUGINS), "--datasets", "toy-a", "--protocol",
+                 "within", "--methods", "knn", "--cache-dir", str(tmp_path / "cache"),
+                 "--out", str(tmp_path / "run"), "--reports", str(tmp_path / "rep")])
+    assert code == 0
+    assert "| knn" in (tmp_path / "rep" / "run" / "README.md").read_text()
