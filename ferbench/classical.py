@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from ferbench.core.faceset import FaceSet
 from ferbench.core.method import FeatureSpec, InputSpec, Method
-from ferbench.features import MIRRORED, extract
+from ferbench.features import MIRRORED, with_mirrored
 from ferbench.features.landmarks import split_detector_column
 
 FEATURE_CHOICES = ("hog", "landmarks", "hog+landmarks")
@@ -56,11 +56,6 @@ TRUSTED_TYPES = (
 """Types a saved k-NN, forest or chunked SVM holds beyond skops's default trusted
 scikit-learn types (skops rebuilds each from plain arrays and attributes); a file with any
 other type is refused before skops instantiates anything."""
-
-MIRROR_MEMO = 8
-_MIRRORED: dict[tuple[str, str], np.ndarray] = {}
-"""Features of mirrored training sets a classifier had to extract itself (fitted without the
-harness, which prepares them in the feature cache), shared by the classifiers of a process."""
 
 NUMERIC_THREADS = 2
 """Threads of the BLAS and OpenMP libraries while a classifier fits or scores, whatever the
@@ -298,20 +293,13 @@ class FeatureClassifier(Method):
         return self.mirror is True or (self.mirror == "auto" and train_faces <= MIRROR_LIMIT)
 
     def mirrored_faces(self, faces: FaceSet) -> FaceSet:
-        """The faces' mirror images with the same features: those the harness attached
-        (:func:`~ferbench.features.with_mirrored`), else computed once per process."""
-        matrices = {}
-        for spec in self.input_spec.features:
-            if (attached := faces.features.get(MIRRORED + spec.key)) is not None:
-                matrices[spec.key] = attached
-                continue
-            key = (faces.fingerprint, spec.key)
-            if key not in _MIRRORED:
-                if len(_MIRRORED) >= MIRROR_MEMO:
-                    del _MIRRORED[next(iter(_MIRRORED))]  # the oldest: others may be in use
-                _MIRRORED[key] = extract(np.ascontiguousarray(faces.images[:, :, ::-1]), spec)
-            matrices[spec.key] = _MIRRORED[key]
-        return faces.with_features(**matrices)
+        """The faces with their mirror images' features in place of their own: those the
+        harness prepared (:func:`~ferbench.features.with_mirrored`), else extracted here."""
+        specs = self.input_spec.features
+        if not all(MIRRORED + spec.key in faces.features for spec in specs):
+            faces = with_mirrored(faces, self.input_spec)
+        return faces.with_features(**{spec.key: faces.features[MIRRORED + spec.key]
+                                      for spec in specs})
 
     def predict_proba(self, faces: FaceSet) -> np.ndarray:
         matrix = self.feature_matrix(faces)

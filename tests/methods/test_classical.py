@@ -359,10 +359,9 @@ def test_a_classifier_trains_on_the_mirror_features_prepared_for_it_with_the_sam
     train = features.prepare(toy_faces((0, 3, 4), 10), spec)
     test = features.prepare(toy_faces((0, 3, 4), 3, seed=5), spec)
     plain = create_method("knn", features="hog", k=1).fit(train)
-    monkeypatch.setattr(ferbench.classical, "_MIRRORED", {})
-    monkeypatch.setattr(ferbench.classical, "extract", _refuse_extraction)
-    prepared = create_method("knn", features="hog", k=1).fit(
-        features.with_mirrored(train, spec))
+    with_mirror_features = features.with_mirrored(train, spec)
+    monkeypatch.setattr(ferbench.classical, "with_mirrored", _refuse_extraction)
+    prepared = create_method("knn", features="hog", k=1).fit(with_mirror_features)
     assert prepared.describe()["mirrored_training_faces"] is True
     np.testing.assert_array_equal(plain.predict_proba(test), prepared.predict_proba(test))
 
@@ -374,8 +373,7 @@ def test_the_runner_prepares_mirror_features_outside_the_timed_fit(monkeypatch, 
     assert not create_method("svm").mirrors(ferbench.classical.MIRROR_LIMIT + 1)
     assert not create_method("knn", mirror=False).mirrors(10)
     assert not create_method("cnn").mirrors(10)
-    monkeypatch.setattr(ferbench.classical, "_MIRRORED", {})
-    monkeypatch.setattr(ferbench.classical, "extract", _refuse_extraction)
+    monkeypatch.setattr(ferbench.classical, "with_mirrored", _refuse_extraction)
     code = main(["run", "--plugins", str(TEST_PLUGINS), "--datasets", "toy-a", "--protocol",
                  "within", "--methods", "knn", "--cache-dir", str(tmp_path / "cache"),
                  "--out", str(tmp_path / "run"), "--reports", str(tmp_path / "rep")])
