@@ -8,7 +8,7 @@ another.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -53,11 +53,6 @@ def emotion_index(name: str) -> int:
             f"(or a synonym: {', '.join(sorted(SYNONYMS))})"
         )
     return EMOTIONS.index(key)
-
-
-def emotion_names(labels: Iterable[int]) -> list[str]:
-    """Names of canonical label indices, in the given order."""
-    return [EMOTIONS[int(i)] for i in labels]
 
 
 class LabelMap:

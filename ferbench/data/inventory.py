@@ -86,10 +86,6 @@ def skipped_note(provenance: dict) -> str:
     return f"{skipped} bad samples skipped" + (f": {'; '.join(parts)}" if parts else "")
 
 
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
-
-
 def _size(faces: FaceSet | None) -> int | str:
     return len(faces) if faces is not None else "—"
 

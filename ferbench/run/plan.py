@@ -61,10 +61,6 @@ class MethodSetup:
     needs_training_faces: bool = True
     """False for a pretrained model: its training faces are not prepared (Method's field)."""
 
-    def training_spec(self) -> InputSpec | None:
-        """The view its training and validation faces are prepared in; None: not at all."""
-        return self.input_spec if self.needs_training_faces else None
-
 
 @dataclass(frozen=True)
 class Settings:
