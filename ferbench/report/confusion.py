@@ -1,5 +1,5 @@
-"""``confusion.md``: the confusion matrix of every method within each dataset, as a table and
-as counts and recall heatmaps."""
+"""``confusion.md``: the confusion matrix of every method within each dataset and across, as
+a table and as counts and recall heatmaps."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ferbench.eval import metrics
 from ferbench.report import plots
 from ferbench.report.data import ReportData
 from ferbench.report.groups import Group
-from ferbench.report.tables import table
+from ferbench.report.tables import section_title, table
 
 
 def confusion(group: Group) -> tuple[np.ndarray, list[str]]:
@@ -29,16 +29,22 @@ def confusion_table(group: Group) -> str:
     return table(rows, ["true ↓ predicted →", *names])
 
 
-def render(data: ReportData, out_dir: Path) -> str:
-    """The page, one section and heatmap per (method, dataset) with scored cells."""
-    groups = {(method, dataset): group for dataset in data.within_datasets
-              for method in data.methods if (group := data.scored_within(method, dataset))}
+def render(data: ReportData, out_dir: Path) -> str | None:
+    """The page, one section and heatmap per method and (train, test) pair with scored
+    cells, within datasets first; None when there is none."""
+    groups = {(method, section_title(train, test)): group
+              for train, test in data.scored_pairs() for method in data.methods
+              if (group := data.scored(method, train, test))}
+    if not groups:
+        return None
     images = plots.draw_each(out_dir, "confusion",
                              {key: confusion(group) for key, group in groups.items()},
                              "{} on {}", plots.confusion_figure)
-    out = ["# Confusion matrices (within-dataset)", "",
-           "Rows: true emotion; columns: predicted. Folds pooled; first seed.", ""]
-    for (method, dataset), group in groups.items():
-        out += [f"## {data.label(method)} on {dataset}", "", confusion_table(group), "",
-                f"![{method} on {dataset}]({images[method, dataset]})", ""]
+    out = ["# Confusion matrices", "",
+           "Rows: true emotion; columns: predicted. Within each dataset, then across: "
+           "`A → B` is trained on A and scored on B's test faces. Folds pooled; first seed.",
+           ""]
+    for (method, where), group in groups.items():
+        out += [f"## {data.label(method)} on {where}", "", confusion_table(group), "",
+                f"![{method} on {where}]({images[method, where]})", ""]
     return "\n".join(out)

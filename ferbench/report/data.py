@@ -30,6 +30,9 @@ class ReportData:
         self.methods = sorted({g.method for g in self.groups.values()})
         self.within_datasets = sorted({g.train for g in self.groups.values()
                                        if g.protocol == "within"})
+        self.cross_pairs = sorted({(g.train, g.test) for g in self.groups.values()
+                                   if g.protocol == "cross" and not g.condition})
+        """(source, target) of every cross-dataset score, on clean faces."""
         self.multi_seed = any(len(g.seeds()) > 1 for g in self.groups.values())
         self.pretrained = {r["method"] for r in records
                            if PRETRAINED in str(r.get("family", "")).split("+")}
@@ -80,8 +83,19 @@ class ReportData:
 
     def scored_within(self, method: str, dataset: str) -> Group | None:
         """The within group of ``method`` on ``dataset`` if at least one of its cells scored."""
-        group = self.within(method, dataset)
+        return self.scored(method, dataset, dataset)
+
+    def scored(self, method: str, train: str, test: str) -> Group | None:
+        """The within (``train == test``) or cross group of ``method`` if one of its cells
+        scored."""
+        protocol = "within" if train == test else "cross"
+        group = self.group(method, protocol, train, test)
         return group if group and group.ok else None
+
+    def scored_pairs(self) -> list[tuple[str, str]]:
+        """(train, test) of every within dataset, then every cross pair: the sections of
+        the per-class and confusion pages."""
+        return [(d, d) for d in self.within_datasets] + self.cross_pairs
 
     def has_protocol(self, protocol: str) -> bool:
         return any(g.protocol == protocol for g in self.groups.values())

@@ -29,3 +29,9 @@ def score_cell(group: Group | None, metric: str, with_std: bool, with_ci: bool =
 def table(rows: list[list[Any]], headers: list[str]) -> str:
     """A GitHub markdown table; cells are shown as given, never reformatted as numbers."""
     return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+
+
+def section_title(train: str, test: str) -> str:
+    """``fer2013``, or ``fer2013 → ckplus`` for a model trained on one and scored on the
+    other."""
+    return train if train == test else f"{train} → {test}"

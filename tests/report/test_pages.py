@@ -117,3 +117,31 @@ def test_draw_each_names_each_figure_after_its_key(tmp_path):
     assert images == {("a b", "d/x"): "img/kind__a_b__d_x.png", ("c", "d"): "img/kind__c__d.png"}
     assert drawn == [(1, "a b on d/x", tmp_path / images["a b", "d/x"]),
                      (2, "c on d", tmp_path / images["c", "d"])]
+
+
+def test_per_class_and_confusion_pages_show_each_cross_pair_after_the_within_datasets(
+        full_report):
+    per_class = (full_report / "per_class.md").read_text()
+    assert per_class.index("## d\n") < per_class.index("## d → e\n")
+    confusion = (full_report / "confusion.md").read_text()
+    assert confusion.index("## svm on d\n") < confusion.index("## svm on d → e\n")
+    assert "![svm on d → e](img/confusion__svm__d_e.png)" in confusion
+
+
+def test_a_cross_only_run_says_where_its_scores_are_and_still_times_its_fits(tmp_path):
+    readme = write(ReportData([cell("svm", *answers(60), protocol="cross", test="e")], []),
+                   tmp_path).read_text()
+    leaderboard = readme.split("## Within-dataset leaderboard")[1].split("##")[0]
+    assert "`--protocol cross`" in leaderboard and "(cross.md)" in leaderboard
+    assert "|" not in leaderboard
+    timing = readme.split("## Timing")[1].split("##")[0]
+    assert "| svm      | d → e     | 50" in timing
+    per_class = (tmp_path / "per_class.md").read_text()
+    assert "## d → e" in per_class and "0.600" in per_class
+    assert "## svm on d → e" in (tmp_path / "confusion.md").read_text()
+
+
+def test_no_per_class_or_confusion_page_without_a_scored_cell(tmp_path):
+    write(ReportData([failed("explode")], []), tmp_path)
+    assert not (tmp_path / "per_class.md").exists()
+    assert not (tmp_path / "confusion.md").exists()
