@@ -227,12 +227,15 @@ def predict_frame(model: SavedModel | Ensemble, paths: Iterable[str | Path],
                   progress: bool = False, outputs: Outputs = Outputs(), faces: str = "detect",
                   fps: float = 5.0) -> Any:
     """:func:`predict_files` over files and folders, as a pandas DataFrame (columns:
-    :data:`COLUMNS`, one probability per class, error)."""
+    :data:`COLUMNS`, one probability per class, error); face index, box and track are
+    integers, missing on a file without a face."""
     rows = predict_files(model, image_files(Path(p) for p in paths), progress, outputs, faces,
                          fps)
     video = ["time", "track"] if any("track" in row for row in rows) else []
-    return pd.DataFrame(rows, columns=[COLUMNS[0], *video, *COLUMNS[1:], *model.classes,
-                                       "error"])
+    frame = pd.DataFrame(rows, columns=[COLUMNS[0], *video, *COLUMNS[1:], *model.classes,
+                                        "error"])
+    whole = ["face", "left", "top", "right", "bottom", *video[1:]]
+    return frame.astype(dict.fromkeys(whole, "Int64"))
 
 
 def table_of(frame: Any, classes: list[str]) -> str:
@@ -240,11 +243,15 @@ def table_of(frame: Any, classes: list[str]) -> str:
     track,) face, how found, box, label and its probability, or the file's error."""
     top = frame[classes].max(axis=1)
     video = ["time", "track"] if "track" in frame.columns else []
-    shown = [[row.path, *("" if row.error else getattr(row, column) for column in video),
-              "" if row.error else int(row.face), row.found if not row.error else "",
-              row.error or f"{row.left},{row.top},{row.right},{row.bottom}",
-              row.label if not row.error else "", "" if row.error else f"{score:.2f}"]
-             for row, score in zip(frame.itertuples(), top)]
+    shown = []
+    for row, score in zip(frame.itertuples(), top):
+        error = row.error if isinstance(row.error, str) else ""
+        if error:
+            shown.append([row.path, *("" for _ in video), "", "", error, "", ""])
+        else:
+            shown.append([row.path, *(getattr(row, column) for column in video), int(row.face),
+                          row.found, f"{row.left},{row.top},{row.right},{row.bottom}",
+                          row.label, f"{score:.2f}"])
     return tabulate(shown, ["path", *video, "face", "found by", "box (l,t,r,b)", "label", "p"])
 
 

@@ -49,7 +49,14 @@ def test_predict_reports_every_face_and_every_bad_file(saved_run, photo_folder, 
     assert len(json.loads(records.read_text())) == len(frame)
     captured = capsys.readouterr()
     assert "model: svm trained on toy-a" in captured.err or "model: knn" in captured.err
-    assert "face.jpg" in captured.out and "1 file(s) could not be read" in captured.err
+    assert "1 file(s) could not be read" in captured.err
+    printed = {line.split()[0].split("/photos/")[-1]: line for line in captured.out.splitlines()
+               if "/photos/" in line}
+    face = by_file["face.jpg"].iloc[0]
+    box = ",".join(str(int(face[side])) for side in ("left", "top", "right", "bottom"))
+    assert printed["face.jpg"].split()[1:4] == ["0", "detector", box]
+    assert face["label"] in printed["face.jpg"]
+    assert "no face found" in printed["blank.png"] and "nan" not in captured.out
 
 
 def test_python_api_returns_a_dataframe_for_the_method_asked(saved_run, photo_folder):
