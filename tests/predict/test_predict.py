@@ -59,6 +59,14 @@ def test_predict_reports_every_face_and_every_bad_file(saved_run, photo_folder, 
     assert "no face found" in printed["blank.png"] and "nan" not in captured.out
 
 
+def test_a_mistyped_path_is_named_as_missing_not_as_a_bad_image(saved_run, tmp_path):
+    csv = tmp_path / "out.csv"
+    code = main(["predict", str(tmp_path / "typo.jpg"), "--run", str(saved_run), "--csv",
+                 str(csv)])
+    assert code == 1
+    assert pd.read_csv(csv)["error"].tolist() == [f"{tmp_path / 'typo.jpg'}: no such file"]
+
+
 def test_python_api_returns_a_dataframe_for_the_method_asked(saved_run, photo_folder):
     frame = ferbench.predict([photo_folder / "face.jpg"], run=saved_run, method="knn",
                              train="toy-a")

@@ -99,6 +99,8 @@ class DetectedFace:
 
 def read_photo(path: Path) -> np.ndarray:
     """A photo as uint8 RGB (EXIF orientation applied); any format Pillow reads."""
+    if not Path(path).is_file():
+        raise UnreadableImage(f"{path}: no such file")
     try:
         with Image.open(path) as image:
             image = ImageOps.exif_transpose(image)
