@@ -196,8 +196,10 @@ def render(data: ReportData, pages: dict[str, str]) -> str:
                 "same command computes them again.", "", *incomplete, ""]
     timing = timing_table(data)
     if timing:
-        out += ["## Timing", "", "Mean wall time per fit and per prediction of the test set "
-                "(with no within-dataset score, of the first target's).", "", timing, ""]
+        untested = {train for train, _ in data.cross_pairs} - set(data.within_datasets)
+        out += ["## Timing", "", "Mean wall time per fit and per prediction of the test set"
+                + (" (`A → B`: of a source scored only across, B's)." if untested else "."),
+                "", timing, ""]
     boxes = landmark_boxes(data)
     if boxes:
         out += ["## Landmark face boxes", "",
