@@ -9,12 +9,12 @@ from ferbench.report.data import ReportData
 from ferbench.report.tables import section_title, table
 
 
-def per_class_table(data: ReportData, train: str, test: str | None = None) -> str:
-    """F1 per emotion for every method trained on ``train`` and scored on ``test`` (default
-    ``train``: within), first seed's pooled folds; "" when no method scored there."""
+def per_class_table(data: ReportData, train: str, test: str) -> str:
+    """F1 per emotion for every method trained on ``train`` and scored on ``test`` (the same
+    name: within), first seed's pooled folds; "" when no method scored there."""
     rows, present = [], []
     for method in data.methods:
-        group = data.scored(method, train, test or train)
+        group = data.scored(method, train, test)
         if not group:
             continue
         score = group.scores[0]
