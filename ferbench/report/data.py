@@ -33,6 +33,9 @@ class ReportData:
         self.cross_pairs = sorted({(g.train, g.test) for g in self.groups.values()
                                    if g.protocol == "cross" and not g.condition})
         """(source, target) of every cross-dataset score, on clean faces."""
+        self.cross_only_sources = sorted({train for train, _ in self.cross_pairs}
+                                         - set(self.within_datasets))
+        """Sources scored only on other datasets (``--protocol cross``)."""
         self.multi_seed = any(len(g.seeds()) > 1 for g in self.groups.values())
         self.pretrained = {r["method"] for r in records
                            if PRETRAINED in str(r.get("family", "")).split("+")}

@@ -74,11 +74,9 @@ def timing_table(data: ReportData) -> str:
     """Mean fit and predict seconds per method and training dataset, and what ended
     training; "" when nothing scored. A source without a within score is timed by its first
     target's cells (the fit is the same for every target)."""
-    sources = list(data.within_datasets) + sorted(
-        {train for train, _ in data.cross_pairs} - set(data.within_datasets))
     rows = []
     for method in data.methods:
-        for source in sources:
+        for source in [*data.within_datasets, *data.cross_only_sources]:
             group = data.scored_within(method, source) or next(
                 (g for train, test in data.cross_pairs if train == source
                  and (g := data.scored(method, train, test))), None)
@@ -196,9 +194,9 @@ def render(data: ReportData, pages: dict[str, str]) -> str:
                 "same command computes them again.", "", *incomplete, ""]
     timing = timing_table(data)
     if timing:
-        untested = {train for train, _ in data.cross_pairs} - set(data.within_datasets)
         out += ["## Timing", "", "Mean wall time per fit and per prediction of the test set"
-                + (" (`A → B`: of a source scored only across, B's)." if untested else "."),
+                + (" (`A → B`: of a source scored only across, B's)."
+                   if data.cross_only_sources else "."),
                 "", timing, ""]
     boxes = landmark_boxes(data)
     if boxes:
