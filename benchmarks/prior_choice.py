@@ -6,7 +6,7 @@ adjustment, Menon et al., ICLR 2021: tau = 1 is the balanced-error choice, 0 cha
 is the cheapest remedy: no retraining. This scores saved models at several values of ``tau``
 on validation faces only, within the source's val split and across to the targets' val
 faces as a cross cell sees them, each model alone and the mean of their softmaxes (the
-``cnn+seresnet`` blend when given those two):
+``cnn+seresnet`` blend when given those two), by accuracy, macro-F1 and mean recall:
 
     python benchmarks/training_choice.py --data-root DATA_ROOT --datasets fer2013 \\
         --targets rafdb,ferplus --save-views views.npz
@@ -79,11 +79,11 @@ def main() -> None:
                 predicted, _ = restrict_scores(scores, trained, classes)
                 result = score(faces.labels, predicted, classes)
                 rows.append([dataset, name, tau, f"{result['accuracy']:.4f}",
-                             f"{result['macro_f1']:.4f}"])
+                             f"{result['macro_f1']:.4f}", f"{result['balanced_accuracy']:.4f}"])
                 print(tabulate(rows[-1:], tablefmt="plain"), flush=True)
     print()
-    print(tabulate(rows, ["scored on (val)", "model", "tau", "val accuracy", "val macro-F1"],
-                      tablefmt="github"))
+    print(tabulate(rows, ["scored on (val)", "model", "tau", "val accuracy", "val macro-F1",
+                          "val mean recall"], tablefmt="github"))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ framed as ``ferbench run`` frames them (aligned for real datasets; ``--faces`` a
 on the budget's own held-out tenth of the training faces; each network is then scored on the
 source's validation split (RAF-DB's carved val) and on every target's validation split
 (FER2013's PublicTest, FER+'s val), brought to the source's face size and colour and scored
-over the classes both datasets define, as a cross cell does. Test splits are never read.
+over the classes both datasets define, as a cross cell does: accuracy, macro-F1 and mean
+recall (each class counted alike, as class-balanced photos count them). Test splits are never
+read.
 
 ``--save-views FILE`` writes the faces as the networks see them (uint8 arrays and labels,
 no test split) and stops; ``--views FILE`` trains from such a file instead of a data root,
@@ -154,11 +156,12 @@ def main() -> None:
                         scores = score(val.labels, predicted, classes)
                         rows.append([source, target, method, arm, seed,
                                      f"{scores['accuracy']:.4f}", f"{scores['macro_f1']:.4f}",
-                                     f"{seconds:.0f}"])
+                                     f"{scores['balanced_accuracy']:.4f}", f"{seconds:.0f}"])
                         print(tabulate(rows[-1:], tablefmt="plain"), flush=True)
     print()
     print(tabulate(rows, ["source", "scored on (val)", "method", "arm", "seed",
-                          "val accuracy", "val macro-F1", "fit s"], tablefmt="github"))
+                          "val accuracy", "val macro-F1", "val mean recall", "fit s"],
+                   tablefmt="github"))
 
 
 if __name__ == "__main__":

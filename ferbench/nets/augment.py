@@ -5,9 +5,11 @@ applied with one ``affine_grid`` + ``grid_sample`` call on whatever device holds
 batch, so augmentation costs one bilinear resample per batch instead of a Python loop of
 PIL transforms per image. Optionally some faces then lose resolution: brought down to a
 random smaller side and back up, as a face from a dataset of smaller images reaches a model
-trained on larger ones; and optionally each face's contrast and brightness change, as
-lighting and cameras differ between datasets. The random parameters are drawn on the CPU
-from the trainer's generator, which keeps augmentation identical for a seed on every device.
+trained on larger ones; optionally each face's contrast and brightness change, as lighting
+and cameras differ between datasets; and optionally a random rectangle of some faces is
+painted over, as hands, hair and glasses hide parts of faces in photos. The random
+parameters are drawn on the CPU from the trainer's generator, which keeps augmentation
+identical for a seed on every device.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class Augment:
     contrast:   each face's deviation from its own mean grey scaled by a factor uniform in
                 [1 - contrast, 1 + contrast] (0 disables it).
     brightness: then shifted by uniform ±brightness of the pixel range, clipped to 0–255.
+    erase:      probability that a rectangle of a face is filled with the face's mean grey
+                (random erasing, Zhong et al. 2020): 2–33 % of the image, aspect 0.3–3.3.
     """
 
     flip: float = 0.5
@@ -44,6 +48,7 @@ class Augment:
     min_res: float = 0.4
     contrast: float = 0.0
     brightness: float = 0.0
+    erase: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -55,6 +60,7 @@ class Augment:
             "min_res": 0 < self.min_res <= 1,
             "contrast": 0 <= self.contrast < 1,
             "brightness": 0 <= self.brightness < 1,
+            "erase": 0 <= self.erase <= 1,
         }
         for name, ok in checks.items():
             if not ok:
@@ -85,9 +91,9 @@ class Augment:
         return self.rotate_deg == 0 and self.shift == 0 and self.min_crop == 1
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Randomly warp a float 0–255 batch (N, C, H, W), then lower some faces' resolution
-        and change their contrast and brightness; a flip-only augmentation mirrors exactly
-        instead of resampling."""
+        """Randomly warp a float 0–255 batch (N, C, H, W), then lower some faces' resolution,
+        change their contrast and brightness and paint over part of some; a flip-only
+        augmentation mirrors exactly instead of resampling."""
         if self.flips_only:
             flip = torch.rand(len(images), generator=generator) < self.flip
             warped = torch.where(flip.to(images.device).view(-1, 1, 1, 1), hflip(images), images)
@@ -98,11 +104,26 @@ class Augment:
             sides = self.min_res + (1 - self.min_res) * torch.rand(len(images),
                                                                    generator=generator)
             warped = lower_resolution(warped, chosen, sides)
-        if self.contrast == 0 and self.brightness == 0:
-            return warped
-        gains = 1 + self.contrast * (2 * torch.rand(len(images), generator=generator) - 1)
-        shifts = 255 * self.brightness * (2 * torch.rand(len(images), generator=generator) - 1)
-        return relight(warped, gains, shifts)
+        if self.contrast > 0 or self.brightness > 0:
+            gains = 1 + self.contrast * (2 * torch.rand(len(images), generator=generator) - 1)
+            shifts = 255 * self.brightness * (2 * torch.rand(len(images),
+                                                             generator=generator) - 1)
+            warped = relight(warped, gains, shifts)
+        if self.erase > 0:
+            warped = erase(warped, self.rectangles(len(images), generator))
+        return warped
+
+    def rectangles(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        """(count, 4) rectangles to erase as fractions of the image, (top, left, height,
+        width); an image drawn not to be erased gets an empty one."""
+        draws = torch.rand(count, 5, generator=generator)
+        area = 0.02 + 0.31 * draws[:, 0]
+        aspect = torch.exp(math.log(0.3) + (math.log(3.3) - math.log(0.3)) * draws[:, 1])
+        height = torch.sqrt(area * aspect).clamp(max=1.0)
+        width = torch.sqrt(area / aspect).clamp(max=1.0)
+        chosen = draws[:, 4] < self.erase
+        top, left = draws[:, 2] * (1 - height), draws[:, 3] * (1 - width)
+        return torch.stack([top, left, height * chosen, width * chosen], dim=1)
 
 
 def warp(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
@@ -135,6 +156,20 @@ def relight(images: torch.Tensor, gains: torch.Tensor, shifts: torch.Tensor) -> 
     shifts = shifts.to(images.device, images.dtype).view(-1, 1, 1, 1)
     mean = images.mean(dim=(1, 2, 3), keepdim=True)
     return ((images - mean) * gains + mean + shifts).clamp(0, 255)
+
+
+def erase(images: torch.Tensor, rectangles: torch.Tensor) -> torch.Tensor:
+    """A float batch (N, C, H, W) with each image's rectangle (top, left, height, width as
+    fractions of its side) filled with that image's mean grey."""
+    height, width = images.shape[-2:]
+    rectangles = rectangles.to(images.device, images.dtype)
+    rows = (torch.arange(height, device=images.device, dtype=images.dtype) + 0.5) / height
+    cols = (torch.arange(width, device=images.device, dtype=images.dtype) + 0.5) / width
+    top, left, tall, wide = (rectangles[:, i].view(-1, 1, 1) for i in range(4))
+    inside = ((rows.view(1, -1, 1) >= top) & (rows.view(1, -1, 1) < top + tall)
+              & (cols.view(1, 1, -1) >= left) & (cols.view(1, 1, -1) < left + wide))
+    mean = images.mean(dim=(1, 2, 3), keepdim=True)
+    return torch.where(inside.unsqueeze(1), mean, images)
 
 
 def hflip(images: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ AUGMENTATIONS = {
     "flip": Augment(rotate_deg=0, shift=0, min_crop=1),
     "full+lowres": Augment(low_res=0.5),
     "full+light": Augment(contrast=0.4, brightness=0.2),
+    "full+erase": Augment(erase=0.5),
     "none": None,
 }
 DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-3}
@@ -44,6 +45,9 @@ class TrainConfig:
     schedule:        "cosine" (to zero) or "step" (÷10 at 50 % and 75 %), updated every step.
     label_smoothing: cross-entropy label smoothing in [0, 1).
     class_weighted:  weight the loss by inverse class frequency of the training set.
+    mixup:           alpha of mixup (Zhang et al. 2018): each batch is blended with a
+                     shuffled copy of itself by a weight drawn from Beta(alpha, alpha), and
+                     the loss blends the two targets alike; 0 disables it.
     patience:        stop after this many epochs without a better ``monitor``; None never.
     monitor:         validation metric that picks the checkpoint: "macro_f1", "accuracy"
                      or "val_loss".
@@ -56,7 +60,10 @@ class TrainConfig:
                      the faces brought down to 40–100 % of their side and back up, as faces
                      from a dataset of smaller images reach the model; "full+light": "full",
                      then each face's contrast scaled by 0.6–1.4 and its brightness
-                     shifted by up to ±20 %, as lighting differs between datasets; "none".
+                     shifted by up to ±20 %, as lighting differs between datasets;
+                     "full+erase": "full", then half the faces with a rectangle of 2–33 %
+                     of the image painted their mean grey, as hands and hair hide parts of
+                     faces in photos; "none".
     tta:             average predictions over the image and its mirror at inference.
     device:          "auto" (cuda, then mps, then cpu), "cpu", "cuda" or "mps".
     precision:       "auto" (bf16 autocast on CUDA where supported, else fp16 with a
@@ -78,6 +85,7 @@ class TrainConfig:
     schedule: str = "cosine"
     label_smoothing: float = 0.0
     class_weighted: bool = False
+    mixup: float = 0.0
     patience: int | None = None
     monitor: str = "macro_f1"
     val_fraction: float = 0.1
@@ -112,6 +120,7 @@ class TrainConfig:
         _check_range("lr", self.lr, 0, math.inf, optional=True)
         _check_range("weight_decay", self.weight_decay, 0, math.inf, optional=True, open_low=False)
         _check_range("label_smoothing", self.label_smoothing, 0, 1, open_low=False)
+        _check_range("mixup", self.mixup, 0, math.inf, open_low=False)
         _check_range("val_fraction", self.val_fraction, 0, 1, open_low=False)
         if self.precision == "fp16" and self.device not in ("auto", "cuda"):
             raise ValueError(f"precision='fp16' needs device='cuda', not {self.device!r}")

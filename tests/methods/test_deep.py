@@ -26,7 +26,7 @@ from ferbench.nets import (  # noqa: E402
     Trainer,
     WeightsNotFoundError,
 )
-from ferbench.nets.augment import lower_resolution, relight, warp  # noqa: E402
+from ferbench.nets.augment import erase, lower_resolution, relight, warp  # noqa: E402
 from ferbench.nets.backbones import imagenet_cache_path  # noqa: E402
 from ferbench.nets.loop import _lr_factor, class_weights  # noqa: E402
 from ferbench.nets.trainer import stratified_holdout  # noqa: E402
@@ -180,6 +180,7 @@ def test_describe_reports_budget_and_speed():
         {"optimizer": "adamw", "schedule": "step"},
         {"class_weighted": True, "label_smoothing": 0.1},
         {"tta": True, "augment": "none"},
+        {"mixup": 0.2, "augment": "full+erase"},
     ],
 )
 def test_training_options_give_valid_probabilities(options):
@@ -269,6 +270,36 @@ def test_relighting_changes_contrast_and_brightness_within_the_pixel_range():
     with pytest.raises(ValueError, match="contrast"):
         Augment(contrast=1.0)
     assert TrainConfig(augment="full+light").augment == "full+light"
+
+
+def test_erasing_paints_each_chosen_rectangle_with_the_face_mean_grey():
+    faces = torch.arange(3 * 10 * 10, dtype=torch.float32).view(3, 1, 10, 10)
+    rectangles = torch.tensor([[0.2, 0.3, 0.5, 0.4], [0.0, 0.0, 0.0, 0.0], [0.5, 0.5, 0.5, 0.5]])
+    painted = erase(faces, rectangles)
+    torch.testing.assert_close(painted[1], faces[1])
+    changed = painted[0, 0] != faces[0, 0]
+    assert changed.sum() == 5 * 4 and changed[2:7, 3:7].all()
+    assert torch.all(painted[0, 0][changed] == faces[0].mean())
+    assert (painted[2, 0] != faces[2, 0])[5:, 5:].all()
+    every = Augment(rotate_deg=0, shift=0, min_crop=1, flip=0, erase=1.0)
+    drawn = every.rectangles(200, torch.Generator().manual_seed(0))
+    area = drawn[:, 2] * drawn[:, 3]
+    assert area.min() >= 0.015 and area.max() <= 0.34 and (drawn[:, :2] + drawn[:, 2:] <= 1).all()
+    half = Augment(erase=0.5).rectangles(200, torch.Generator().manual_seed(0))
+    assert 70 < int((half[:, 2] > 0).sum()) < 130
+    assert not torch.equal(every(faces, torch.Generator().manual_seed(0)), faces)
+    with pytest.raises(ValueError, match="erase"):
+        Augment(erase=1.5)
+    assert TrainConfig(augment="full+erase").augment == "full+erase"
+
+
+def test_mixup_blends_batches_reproducibly_and_changes_training():
+    train = toy_faces(CLASSES, 6, seed=1)
+    test = toy_faces(CLASSES, 3, seed=2, split="test")
+    mixed = [tiny("cnn", mixup=0.4).fit(train).predict_proba(test) for _ in range(2)]
+    np.testing.assert_array_equal(mixed[0], mixed[1])
+    plain = tiny("cnn").fit(train).predict_proba(test)
+    assert not np.allclose(mixed[0], plain)
 
 
 def test_per_face_normalization_ignores_brightness_and_contrast_and_reloads(tmp_path):
@@ -438,7 +469,8 @@ def test_each_factory_records_its_network_and_its_training_defaults(name, params
         ("cnn", {"patience": 0}, "patience=0"),
         ("cnn", {"tta": "yes"}, "tta='yes' must be true or false"),
         ("cnn", {"augment": True},
-         "augment=True is not one of full, flip, full+lowres, full+light, none"),
+         "augment=True is not one of full, flip, full+lowres, full+light, full+erase, none"),
+        ("cnn", {"mixup": -0.2}, "mixup=-0.2 must be a number in [0, inf)"),
         ("cnn", {"precision": "fp16", "device": "cpu"}, "precision='fp16' needs"),
         ("cnn", {"epoch": 3}, "unknown parameter(s) epoch; known: augment, batch_size, blocks"),
         ("cnn", {"blocks": 7}, "blocks=7 halves a 48-px input"),
