@@ -3,7 +3,7 @@
 torch is imported inside the factories, so listing methods stays fast without it. Besides
 its own parameters every factory takes the trainer's as keywords (see
 ``ferbench.nets.TrainConfig``: optimizer, schedule, lr, weight_decay, label_smoothing,
-class_weighted, mixup, patience, monitor, val_fraction, augment, tta, precision, batch_size, …).
+class_weighted, patience, monitor, val_fraction, augment, tta, precision, batch_size, …).
 
 ``cnn`` and ``seresnet`` register three budgets (``--budget``, see ``ferbench.core.budgets``):
 

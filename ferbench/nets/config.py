@@ -45,9 +45,6 @@ class TrainConfig:
     schedule:        "cosine" (to zero) or "step" (÷10 at 50 % and 75 %), updated every step.
     label_smoothing: cross-entropy label smoothing in [0, 1).
     class_weighted:  weight the loss by inverse class frequency of the training set.
-    mixup:           alpha of mixup (Zhang et al. 2018): each batch is blended with a
-                     shuffled copy of itself by a weight drawn from Beta(alpha, alpha), and
-                     the loss blends the two targets alike; 0 disables it.
     patience:        stop after this many epochs without a better ``monitor``; None never.
     monitor:         validation metric that picks the checkpoint: "macro_f1", "accuracy"
                      or "val_loss".
@@ -85,7 +82,6 @@ class TrainConfig:
     schedule: str = "cosine"
     label_smoothing: float = 0.0
     class_weighted: bool = False
-    mixup: float = 0.0
     patience: int | None = None
     monitor: str = "macro_f1"
     val_fraction: float = 0.1
@@ -120,7 +116,6 @@ class TrainConfig:
         _check_range("lr", self.lr, 0, math.inf, optional=True)
         _check_range("weight_decay", self.weight_decay, 0, math.inf, optional=True, open_low=False)
         _check_range("label_smoothing", self.label_smoothing, 0, 1, open_low=False)
-        _check_range("mixup", self.mixup, 0, math.inf, open_low=False)
         _check_range("val_fraction", self.val_fraction, 0, 1, open_low=False)
         if self.precision == "fp16" and self.device not in ("auto", "cuda"):
             raise ValueError(f"precision='fp16' needs device='cuda', not {self.device!r}")

@@ -215,14 +215,8 @@ class TrainingLoop:
             batch, target = images[index].float(), labels[index]
             if self.augment is not None:
                 batch = self.augment(batch, self.generator)
-            weight, partner = self._mixup(len(batch))
-            if partner is not None:
-                batch = weight * batch + (1 - weight) * batch[partner]
             with autocast(self.device, self.dtype):
-                output = self.model(batch)
-                loss = loss_fn(output, target)
-                if partner is not None:
-                    loss = weight * loss + (1 - weight) * loss_fn(output, target[partner])
+                loss = loss_fn(self.model(batch), target)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optimizer)
@@ -233,16 +227,6 @@ class TrainingLoop:
             if self.deadline is not None and time.perf_counter() > self.deadline:
                 return float(loss_sum), step + 1, True
         return float(loss_sum), steps_per_epoch, False
-
-    def _mixup(self, count: int) -> tuple[float, torch.Tensor | None]:
-        """The weight of a batch against its partner images (a permutation of it), drawn
-        from the loop's generator; (1, None) without mixup."""
-        alpha = self.config.mixup
-        if alpha == 0:
-            return 1.0, None
-        seed = int(torch.randint(2**62, (1,), generator=self.generator))
-        weight = float(np.random.default_rng(seed).beta(alpha, alpha))
-        return weight, torch.randperm(count, generator=self.generator).to(self.device)
 
     def _evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
         scores = logits(self.model, images, self.device, self.dtype)

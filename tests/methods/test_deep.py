@@ -180,7 +180,7 @@ def test_describe_reports_budget_and_speed():
         {"optimizer": "adamw", "schedule": "step"},
         {"class_weighted": True, "label_smoothing": 0.1},
         {"tta": True, "augment": "none"},
-        {"mixup": 0.2, "augment": "full+erase"},
+        {"augment": "full+erase"},
     ],
 )
 def test_training_options_give_valid_probabilities(options):
@@ -291,15 +291,6 @@ def test_erasing_paints_each_chosen_rectangle_with_the_face_mean_grey():
     with pytest.raises(ValueError, match="erase"):
         Augment(erase=1.5)
     assert TrainConfig(augment="full+erase").augment == "full+erase"
-
-
-def test_mixup_blends_batches_reproducibly_and_changes_training():
-    train = toy_faces(CLASSES, 6, seed=1)
-    test = toy_faces(CLASSES, 3, seed=2, split="test")
-    mixed = [tiny("cnn", mixup=0.4).fit(train).predict_proba(test) for _ in range(2)]
-    np.testing.assert_array_equal(mixed[0], mixed[1])
-    plain = tiny("cnn").fit(train).predict_proba(test)
-    assert not np.allclose(mixed[0], plain)
 
 
 def test_per_face_normalization_ignores_brightness_and_contrast_and_reloads(tmp_path):
@@ -470,7 +461,6 @@ def test_each_factory_records_its_network_and_its_training_defaults(name, params
         ("cnn", {"tta": "yes"}, "tta='yes' must be true or false"),
         ("cnn", {"augment": True},
          "augment=True is not one of full, flip, full+lowres, full+light, full+erase, none"),
-        ("cnn", {"mixup": -0.2}, "mixup=-0.2 must be a number in [0, inf)"),
         ("cnn", {"precision": "fp16", "device": "cpu"}, "precision='fp16' needs"),
         ("cnn", {"epoch": 3}, "unknown parameter(s) epoch; known: augment, batch_size, blocks"),
         ("cnn", {"blocks": 7}, "blocks=7 halves a 48-px input"),

@@ -15,9 +15,8 @@ pytest.importorskip("torch")
 
 CHANGED = {"epochs": 7, "max_minutes": 9.0, "batch_size": 16, "optimizer": "sgd", "lr": 0.05,
            "weight_decay": 0.01, "schedule": "step", "label_smoothing": 0.1,
-           "class_weighted": True, "mixup": 0.2, "patience": 3, "monitor": "accuracy",
-           "val_fraction": 0.2, "augment": "full", "tta": True, "precision": "fp32", "threads": 1,
-           "seed": 5}
+           "class_weighted": True, "patience": 3, "monitor": "accuracy", "val_fraction": 0.2,
+           "augment": "full", "tta": True, "precision": "fp32", "threads": 1, "seed": 5}
 
 
 def faces(n: int = 8, labels=None, subjects=None) -> FaceSet:
