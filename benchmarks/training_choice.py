@@ -16,16 +16,20 @@ read.
 ``--save-views FILE`` writes the faces as the networks see them (uint8 arrays and labels,
 no test split) and stops; ``--views FILE`` trains from such a file instead of a data root,
 so that the arms can run on another machine (a GPU's, say: add ``device=cuda`` to
-``--common``). Arrays of faces stay off the repository.
+``--common``). Arrays of faces stay off the repository. ``--save-models DIR`` keeps each
+trained network as a saved model (``DIR/METHOD__SOURCE__ARM__sSEED``), for
+``prior_choice.py`` to score alone and in blends.
 
     python benchmarks/training_choice.py --data-root DATA_ROOT [--datasets rafdb]
         [--targets fer2013,ferplus] [--methods cnn,seresnet]
         [--arms "full;full+light;normalization=face"] [--common device=cuda] [--seeds 0,1]
+        [--save-models DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,7 @@ from ferbench.core.registry import METHODS, load_plugins
 from ferbench.data.framing import faces_of, frame_splits, parse_faces
 from ferbench.eval.metrics import score
 from ferbench.eval.protocols import dataset_classes
+from ferbench.predict.saved import save_model
 from ferbench.run.job import restrict_scores
 
 
@@ -58,6 +63,8 @@ def parse_args() -> argparse.Namespace:
                         help="';'-separated arms, each PARAM=VALUE[,PARAM=VALUE] or an augment")
     parser.add_argument("--common", default="", help="PARAM=VALUE[,...] every arm shares")
     parser.add_argument("--seeds", default="0", help="training seeds, comma-separated")
+    parser.add_argument("--save-models", type=Path, default=None,
+                        help="keep every trained network here as a saved model")
     parser.add_argument("--faces", default="",
                         help="framing as `ferbench run --faces` takes it (default: each "
                              "dataset's own, aligned for real datasets)")
@@ -145,6 +152,15 @@ def main() -> None:
                     started = time.perf_counter()
                     network.fit(faces(views, f"{source}/train"))
                     seconds = time.perf_counter() - started
+                    if args.save_models:
+                        train = faces(views, f"{source}/train")
+                        slug = "_".join(part for part in re.split(r"[^\w.+-]+", arm) if part)
+                        save_model(network, method, params,
+                                   args.save_models / f"{method}__{source}__{slug}__s{seed}",
+                                   {"dataset": source, "seed": seed, "n": len(train),
+                                    "fingerprint": train.fingerprint,
+                                    "face_shape": list(train.images.shape[1:]),
+                                    "arm": arm, "views": str(args.views or args.data_root)})
                     trained = np.asarray(network.classes_)
                     for target in [source, *args.targets.split(",")]:
                         key = f"{source}/val" if target == source else f"{source}>{target}"
