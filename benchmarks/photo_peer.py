@@ -6,7 +6,8 @@ of ``--classes``, every other one a crop enlarged to 120-260 px and the rest pas
 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them). A dataset the models
 were not trained on makes them photos from elsewhere. Runs ``ferbench predict`` on them
 (``--faces detect`` and ``whole``) with the run's model (by default the one predict
-chooses; ``--methods`` for others) or a pretrained model's description (``--model``); given
+chooses; ``--methods`` for others), a pretrained model's description (``--model``) or saved
+model folders (``--saved``: a run's ``models/…`` or ``training_choice.py --save-models``); given
 ``--peer-python``, an interpreter where ``pip install fer`` worked, also the `fer` package:
 its Haar cascade and mini-Xception, then each whole image as one face. Prints faces found,
 accuracy over all photos (a photo without a face is wrong), where a face was found, and on
@@ -34,6 +35,9 @@ from tabulate import tabulate
 from ferbench.core.dataset import DataContext
 from ferbench.core.labels import EMOTIONS, emotion_index
 from ferbench.core.registry import DATASETS, load_plugins
+from ferbench.predict.choice import Ensemble
+from ferbench.predict.prediction import predict_frame
+from ferbench.predict.saved import load_model
 
 SIX = "anger,disgust,fear,happiness,sadness,surprise"
 
@@ -95,6 +99,19 @@ def ferbench_labels(model: list[str], paths: list[str], faces: str, folder: Path
     return {path: labels.get(path) for path in paths}
 
 
+def saved_labels(folders: list[str], paths: list[str], faces: str, folder: Path
+                 ) -> dict[str, str | None]:
+    """The label the saved models in ``folders`` (several soft-vote, as ``predict --method
+    a+b`` does) give each photo's first face through predict's own code (None: no face)."""
+    members = [load_model(Path(name)) for name in folders]
+    model = members[0] if len(members) == 1 else Ensemble(members)
+    frame = predict_frame(model, [folder / "photos"], faces=faces)
+    frame = frame[frame["face"].isna() | (frame["face"] == 0)]
+    labels = {path: label for path, label in zip(frame["path"], frame["label"])
+              if isinstance(label, str)}
+    return {path: labels.get(path) for path in paths}
+
+
 def peer_labels(python: str, paths: list[str], folder: Path) -> dict[str, dict[str, str | None]]:
     """The `fer` package's label for each photo, by way ("detect": its Haar cascade, "whole":
     the image as one face)."""
@@ -118,6 +135,8 @@ def main() -> None:
     chosen = parser.add_mutually_exclusive_group(required=True)
     chosen.add_argument("--run", help="a run directory whose saved model predict uses")
     chosen.add_argument("--model", help="a pretrained model's TOML (docs/pretrained.md)")
+    chosen.add_argument("--saved", help="saved model folders, ';'-separated; folders joined "
+                        "by ',' soft-vote")
     parser.add_argument("--methods", help="with --run: methods or A+B blends, comma-separated "
                         "(default: predict's choice)")
     parser.add_argument("--data-root", type=Path, required=True)
@@ -134,10 +153,17 @@ def main() -> None:
         photos = make_photos(folder / "photos", args.data_root, args.dataset,
                              args.classes.split(","), args.per_class, args.seed)
         paths = photos["path"].tolist()
+        rows = []
+        for saved in args.saved.split(";") if args.saved else []:
+            for faces in ("detect", "whole"):
+                labels = saved_labels(saved.split(","), paths, faces, folder)
+                name = "+".join(Path(f).name for f in saved.split(","))
+                rows.append(row(f"saved {name} --faces {faces}", photos,
+                                [labels[p] for p in paths]))
         models = ([["--model", args.model]] if args.model else
                   [["--run", args.run, *(["--method", m] if m else [])]
-                   for m in (args.methods.split(",") if args.methods else [None])])
-        rows = []
+                   for m in (args.methods.split(",") if args.methods else [None])]
+                  if args.run else [])
         for model in models:
             for faces in ("detect", "whole"):
                 labels = ferbench_labels(model, paths, faces, folder)
