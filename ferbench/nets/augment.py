@@ -6,10 +6,8 @@ batch, so augmentation costs one bilinear resample per batch instead of a Python
 PIL transforms per image. Optionally some faces then lose resolution: brought down to a
 random smaller side and back up, as a face from a dataset of smaller images reaches a model
 trained on larger ones; optionally each face's contrast and brightness change, as lighting
-and cameras differ between datasets; optionally a random rectangle of some faces is
-painted over, as hands, hair and glasses hide parts of faces in photos; and optionally some
-faces are cut to a tight box and mirrored outwards past it, as a face cropped tighter than
-the aligned frame reaches a model (a user's face crop, RAF-DB's 100-px faces). The random
+and cameras differ between datasets; and optionally a random rectangle of some faces is
+painted over, as hands, hair and glasses hide parts of faces in photos. The random
 parameters are drawn on the CPU from the trainer's generator, which keeps augmentation
 identical for a seed on every device.
 """
@@ -40,11 +38,6 @@ class Augment:
     brightness: then shifted by uniform ±brightness of the pixel range, clipped to 0–255.
     erase:      probability that a rectangle of a face is filled with the face's mean grey
                 (random erasing, Zhong et al. 2020): 2–33 % of the image, aspect 0.3–3.3.
-    tight:      probability that a face keeps only a box around its middle, of sides uniform
-                in [min_tight, 1] of the image, centred within ±5 % of (0.5, 0.52), and the
-                rest is that box mirrored outwards: what ``photos.aligned_crop`` makes of a
-                crop tighter than the frame.
-    min_tight:  the smallest such side, as a fraction of the image side.
     """
 
     flip: float = 0.5
@@ -56,8 +49,6 @@ class Augment:
     contrast: float = 0.0
     brightness: float = 0.0
     erase: float = 0.0
-    tight: float = 0.0
-    min_tight: float = 0.6
 
     def __post_init__(self) -> None:
         checks = {
@@ -70,8 +61,6 @@ class Augment:
             "contrast": 0 <= self.contrast < 1,
             "brightness": 0 <= self.brightness < 1,
             "erase": 0 <= self.erase <= 1,
-            "tight": 0 <= self.tight <= 1,
-            "min_tight": 0 < self.min_tight <= 1,
         }
         for name, ok in checks.items():
             if not ok:
@@ -103,8 +92,7 @@ class Augment:
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Randomly warp a float 0–255 batch (N, C, H, W), then lower some faces' resolution,
-        change their contrast and brightness, paint over part of some and mirror some
-        outwards past a tight box; a flip-only
+        change their contrast and brightness and paint over part of some; a flip-only
         augmentation mirrors exactly instead of resampling."""
         if self.flips_only:
             flip = torch.rand(len(images), generator=generator) < self.flip
@@ -123,22 +111,7 @@ class Augment:
             warped = relight(warped, gains, shifts)
         if self.erase > 0:
             warped = erase(warped, self.rectangles(len(images), generator))
-        if self.tight > 0:
-            warped = mirror_outside(warped, self.tight_boxes(len(images), generator))
         return warped
-
-    def tight_boxes(self, count: int, generator: torch.Generator) -> torch.Tensor:
-        """(count, 4) boxes each face keeps, as fractions of the image, (top, left, height,
-        width); a face drawn not to be cut keeps the whole image."""
-        draws = torch.rand(count, 5, generator=generator)
-        height = self.min_tight + (1 - self.min_tight) * draws[:, 0]
-        width = self.min_tight + (1 - self.min_tight) * draws[:, 1]
-        top = (0.52 + 0.1 * (draws[:, 2] - 0.5) - height / 2).clamp(0, 1)
-        left = (0.5 + 0.1 * (draws[:, 3] - 0.5) - width / 2).clamp(0, 1)
-        height, width = torch.minimum(height, 1 - top), torch.minimum(width, 1 - left)
-        boxes = torch.stack([top, left, height, width], dim=1)
-        whole = torch.tensor([0.0, 0.0, 1.0, 1.0]).expand(count, 4)
-        return torch.where((draws[:, 4] < self.tight).view(-1, 1), boxes, whole)
 
     def rectangles(self, count: int, generator: torch.Generator) -> torch.Tensor:
         """(count, 4) rectangles to erase as fractions of the image, (top, left, height,
@@ -197,30 +170,6 @@ def erase(images: torch.Tensor, rectangles: torch.Tensor) -> torch.Tensor:
               & (cols.view(1, 1, -1) >= left) & (cols.view(1, 1, -1) < left + wide))
     mean = images.mean(dim=(1, 2, 3), keepdim=True)
     return torch.where(inside.unsqueeze(1), mean, images)
-
-
-def mirror_outside(images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
-    """A batch (N, C, H, W) with everything outside each image's box (top, left, height,
-    width as fractions of its side, at least one pixel) replaced by the box mirrored outwards,
-    edge pixel repeated, as ``numpy.pad(mode="symmetric")`` fills."""
-    count, channels, height, width = images.shape
-    boxes = boxes.to(images.device)
-
-    def reflected(start: torch.Tensor, size: torch.Tensor, side: int) -> torch.Tensor:
-        first = (start * side).round().long().clamp(0, side - 1)
-        span = (size * side).round().long().clamp(min=1)
-        span = torch.minimum(span, side - first)
-        offset = torch.remainder(torch.arange(side, device=images.device).view(1, -1)
-                                 - first.view(-1, 1), 2 * span.view(-1, 1))
-        inside = offset < span.view(-1, 1)
-        return first.view(-1, 1) + torch.where(inside, offset, 2 * span.view(-1, 1) - 1 - offset)
-
-    rows = reflected(boxes[:, 0], boxes[:, 2], height)
-    cols = reflected(boxes[:, 1], boxes[:, 3], width)
-    by_row = torch.gather(images, 2, rows.view(count, 1, height, 1).expand(-1, channels, -1,
-                                                                            width))
-    return torch.gather(by_row, 3, cols.view(count, 1, 1, width).expand(-1, channels, height,
-                                                                         -1))
 
 
 def hflip(images: torch.Tensor) -> torch.Tensor:

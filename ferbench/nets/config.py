@@ -26,7 +26,6 @@ AUGMENTATIONS = {
     "full+lowres": Augment(low_res=0.5),
     "full+light": Augment(contrast=0.4, brightness=0.2),
     "full+erase": Augment(erase=0.5),
-    "full+tight": Augment(tight=0.5),
     "none": None,
 }
 DEFAULT_LR = {"sgd": 0.01, "adamw": 1e-3}
@@ -61,10 +60,7 @@ class TrainConfig:
                      shifted by up to ±20 %, as lighting differs between datasets;
                      "full+erase": "full", then half the faces with a rectangle of 2–33 %
                      of the image painted their mean grey, as hands and hair hide parts of
-                     faces in photos; "full+tight": "full", then half the faces cut to a
-                     box of 60-100 % of each side around the face and mirrored outwards
-                     past it, as a face crop tighter than the aligned frame is filled in
-                     (a user's crops, RAF-DB's faces); "none".
+                     faces in photos; "none".
     tta:             average predictions over the image and its mirror at inference.
     device:          "auto" (cuda, then mps, then cpu), "cpu", "cuda" or "mps".
     precision:       "auto" (bf16 autocast on CUDA where supported, else fp16 with a

@@ -26,13 +26,7 @@ from ferbench.nets import (  # noqa: E402
     Trainer,
     WeightsNotFoundError,
 )
-from ferbench.nets.augment import (  # noqa: E402
-    erase,
-    lower_resolution,
-    mirror_outside,
-    relight,
-    warp,
-)
+from ferbench.nets.augment import erase, lower_resolution, relight, warp  # noqa: E402
 from ferbench.nets.backbones import imagenet_cache_path  # noqa: E402
 from ferbench.nets.loop import _lr_factor, class_weights  # noqa: E402
 from ferbench.nets.trainer import stratified_holdout  # noqa: E402
@@ -187,7 +181,6 @@ def test_describe_reports_budget_and_speed():
         {"class_weighted": True, "label_smoothing": 0.1},
         {"tta": True, "augment": "none"},
         {"augment": "full+erase"},
-        {"augment": "full+tight"},
     ],
 )
 def test_training_options_give_valid_probabilities(options):
@@ -298,22 +291,6 @@ def test_erasing_paints_each_chosen_rectangle_with_the_face_mean_grey():
     with pytest.raises(ValueError, match="erase"):
         Augment(erase=1.5)
     assert TrainConfig(augment="full+erase").augment == "full+erase"
-
-
-def test_tight_crops_keep_a_box_and_mirror_it_outwards_as_numpy_pads():
-    faces = torch.arange(2 * 10 * 12, dtype=torch.float32).view(2, 1, 10, 12)
-    cut = mirror_outside(faces, torch.tensor([[0.2, 0.25, 0.5, 0.5], [0.0, 0.0, 1.0, 1.0]]))
-    inner = faces[0, 0, 2:7, 3:9].numpy()
-    expected = np.pad(inner, ((2, 3), (3, 3)), mode="symmetric")
-    np.testing.assert_array_equal(cut[0, 0].numpy(), expected)
-    torch.testing.assert_close(cut[1], faces[1])
-    boxes = Augment(tight=1.0).tight_boxes(300, torch.Generator().manual_seed(0))
-    assert (boxes[:, 2:] >= 0.6 - 1e-6).all() and (boxes[:, :2] + boxes[:, 2:] <= 1 + 1e-6).all()
-    half = Augment(tight=0.5).tight_boxes(300, torch.Generator().manual_seed(0))
-    assert 110 < int((half[:, 2] < 1).sum()) < 190
-    with pytest.raises(ValueError, match="min_tight"):
-        Augment(tight=0.5, min_tight=0)
-    assert TrainConfig(augment="full+tight").augment == "full+tight"
 
 
 def test_per_face_normalization_ignores_brightness_and_contrast_and_reloads(tmp_path):
@@ -483,8 +460,7 @@ def test_each_factory_records_its_network_and_its_training_defaults(name, params
         ("cnn", {"patience": 0}, "patience=0"),
         ("cnn", {"tta": "yes"}, "tta='yes' must be true or false"),
         ("cnn", {"augment": True},
-         "augment=True is not one of full, flip, full+lowres, full+light, full+erase, "
-         "full+tight, none"),
+         "augment=True is not one of full, flip, full+lowres, full+light, full+erase, none"),
         ("cnn", {"precision": "fp16", "device": "cpu"}, "precision='fp16' needs"),
         ("cnn", {"epoch": 3}, "unknown parameter(s) epoch; known: augment, batch_size, blocks"),
         ("cnn", {"blocks": 7}, "blocks=7 halves a 48-px input"),
