@@ -15,12 +15,13 @@ from ferbench.nets.backbones import (
 from ferbench.nets.config import TrainConfig, check_choice, check_int
 from ferbench.nets.loop import TrainReport
 from ferbench.nets.method import NetMethod, Standardize, channels, image_input
-from ferbench.nets.models import HEADS, PlainCNN, SEResNet
+from ferbench.nets.models import HEADS, MiniXception, PlainCNN, SEResNet
 from ferbench.nets.trainer import Trainer
 
 __all__ = [
     "HEADS",
     "Augment",
+    "MiniXception",
     "NetMethod",
     "PlainCNN",
     "SEResNet",

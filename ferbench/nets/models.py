@@ -1,4 +1,5 @@
-"""Networks trained from scratch on small face crops: a plain CNN and an SE-ResNet.
+"""Networks trained from scratch on small face crops: a plain CNN, an SE-ResNet and
+mini-Xception.
 
 Both end by default in a linear classifier over the *flattened* last feature map
 (``head="flatten"``) rather than global average pooling (``head="pool"``). On aligned faces
@@ -146,3 +147,64 @@ class SEResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.stages(self.stem(x)))
+
+
+class SeparableConv(nn.Sequential):
+    """A 3×3 depthwise convolution, then a 1×1 pointwise one (Keras' ``SeparableConv2D``)."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__(
+            nn.Conv2d(in_channels, in_channels, 3, padding=1, groups=in_channels, bias=False),
+            nn.Conv2d(in_channels, out_channels, 1, bias=False),
+        )
+
+
+class XceptionModule(nn.Module):
+    """Two separable convolutions and a 3×3 stride-2 max-pool, plus a strided 1×1 shortcut."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            SeparableConv(in_channels, out_channels),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            SeparableConv(out_channels, out_channels),
+            nn.BatchNorm2d(out_channels),
+            nn.MaxPool2d(3, stride=2, padding=1),
+        )
+        self.shortcut = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 1, stride=2, bias=False),
+            nn.BatchNorm2d(out_channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x) + self.shortcut(x)
+
+
+class MiniXception(nn.Module):
+    """Mini-Xception (Arriaga, Valdenegro-Toro and Plöger, 2017), the classifier of the `fer`
+    package: two unpadded 3×3 conv-BN-ReLU of ``width`` channels, four Xception modules of
+    2, 4, 8 and 16 × ``width``, then a 3×3 convolution to the classes averaged over the map.
+    About 60,000 weights at ``width=8``, the published size.
+    """
+
+    def __init__(self, num_classes: int, in_channels: int = 1, input_size: int = 64,
+                 width: int = 8):
+        super().__init__()
+        if input_size - 4 < 16:
+            raise ValueError("mini-Xception needs an input of at least 20 px")
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, width, 3, bias=False), nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+        ]
+        channels = width
+        for stage in range(1, 5):
+            layers.append(XceptionModule(channels, width * 2**stage))
+            channels = width * 2**stage
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Conv2d(channels, num_classes, 3, padding=1),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))

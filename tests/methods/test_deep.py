@@ -35,6 +35,7 @@ from ferbench.testing import check_method, toy_faces  # noqa: E402
 TINY = {
     "cnn": {"width": 4, "blocks": 2, "epochs": 2},
     "seresnet": {"width": 4, "depth": (1, 1), "epochs": 2},
+    "minixception": {"width": 2, "input_size": 24, "epochs": 2},
 }
 CLASSES = (0, 3, 4, 6)
 
@@ -67,7 +68,7 @@ def resnet50_file(tmp_path):
 # --- conformance --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["cnn", "seresnet"])
+@pytest.mark.parametrize("name", ["cnn", "seresnet", "minixception"])
 def test_small_networks_pass_conformance(name):
     passed = check_method(name, verbose=False, **TINY[name])
     assert "same seed, same predictions" in passed
@@ -322,6 +323,17 @@ def test_seresnet_keeps_full_resolution_in_its_first_stage():
     assert sum(type(m).__name__ == "SEBasicBlock" for m in model.modules()) == 8
 
 
+def test_mini_xception_has_the_published_size_and_maps_to_class_scores():
+    from ferbench.nets import MiniXception
+
+    network = MiniXception(7)
+    assert 55_000 < sum(p.numel() for p in network.parameters()) < 60_000
+    assert network(torch.zeros(2, 1, 64, 64)).shape == (2, 7)
+    assert network.features(torch.zeros(1, 1, 64, 64)).shape == (1, 128, 4, 4)
+    with pytest.raises(ValueError, match="input_size=8 must be an integer >= 20"):
+        create_method("minixception", input_size=8)
+
+
 def test_pooled_head_averages_each_channel_over_the_map():
     """``head="pool"``: the classifier sees one mean per channel, so it has as many inputs
     as the last stage has channels and ignores where in the map a feature fired."""
@@ -514,7 +526,7 @@ def test_diverging_loss_fails_the_fit_with_a_clear_error():
         method.fit(faces)
 
 
-@pytest.mark.parametrize("name", ["cnn", "seresnet"])
+@pytest.mark.parametrize("name", ["cnn", "seresnet", "minixception"])
 def test_every_budget_preset_builds_and_the_full_recipe_trains_a_few_batches(name, capsys):
     """The GPU recipe is not verified for accuracy here, only that it runs as written."""
     from ferbench.core.registry import METHODS, load_plugins
