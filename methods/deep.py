@@ -37,6 +37,10 @@ REQUIRES = ("torch", "torchvision")
 STANDARD = {"augment": "full", "label_smoothing": 0.1, "tta": True, "monitor": "accuracy",
             "batch_size": 64, "max_minutes": 180.0}
 """What the standard budget shares across networks; each adds its size and epoch count."""
+QUICK_TRAINING = {"epochs": 6, "batch_size": 32, "lr": 2e-3, "augment": "flip",
+                  "max_minutes": 5.0}
+"""The quick budget's training (the factories' defaults), for a factory that lists only its
+network's own parameters."""
 
 
 @register_method(
@@ -157,29 +161,17 @@ def seresnet(
                  "monitor": "val_loss", "max_minutes": None},
     },
 )
-def minixception(
-    *,
-    width: int = 8,
-    input_size: int = 64,
-    color: str = "gray",
-    epochs: int = 6,
-    batch_size: int = 32,
-    lr: float = 2e-3,
-    augment: str = "flip",
-    max_minutes: float | None = 5.0,
-    device: str = "auto",
-    seed: int = 0,
-    **train: Any,
-) -> Method:
+def minixception(*, width: int = 8, input_size: int = 64, color: str = "gray",
+                 **train: Any) -> Method:
     """Mini-Xception as published (``width`` 8: about 60,000 weights); faces are brought to
-    ``input_size`` (64 px, the published input)."""
+    ``input_size`` (64 px, the published input). Trained as cnn is under each budget; by
+    default (quick) ``QUICK_TRAINING``."""
     from ferbench.nets import MiniXception, check_int
 
     check_int("width", width, minimum=1)
     check_int("input_size", input_size, minimum=20)
     return _own_network(MiniXception, {"width": width}, input_size=input_size, color=color,
-                        epochs=epochs, batch_size=batch_size, lr=lr, augment=augment,
-                        max_minutes=max_minutes, device=device, seed=seed, **train)
+                        **{**QUICK_TRAINING, **train})
 
 
 @register_method(
