@@ -92,7 +92,11 @@ def ferbench_labels(model: list[str], paths: list[str], faces: str, folder: Path
     if shown.returncode not in (0, 1):
         raise SystemExit(shown.stderr)
     print(next((line for line in shown.stderr.splitlines() if line.startswith("model:")), ""))
-    frame = pd.read_csv(csv)
+    return first_face_labels(pd.read_csv(csv), paths)
+
+
+def first_face_labels(frame: pd.DataFrame, paths: list[str]) -> dict[str, str | None]:
+    """Each photo's first face's label in predict's rows (None: no face)."""
     frame = frame[frame["face"].isna() | (frame["face"] == 0)]
     labels = {path: label for path, label in zip(frame["path"], frame["label"])
               if isinstance(label, str)}
@@ -105,11 +109,7 @@ def saved_labels(folders: list[str], paths: list[str], faces: str, folder: Path
     a+b`` does) give each photo's first face through predict's own code (None: no face)."""
     members = [load_model(Path(name)) for name in folders]
     model = members[0] if len(members) == 1 else Ensemble(members)
-    frame = predict_frame(model, [folder / "photos"], faces=faces)
-    frame = frame[frame["face"].isna() | (frame["face"] == 0)]
-    labels = {path: label for path, label in zip(frame["path"], frame["label"])
-              if isinstance(label, str)}
-    return {path: labels.get(path) for path in paths}
+    return first_face_labels(predict_frame(model, [folder / "photos"], faces=faces), paths)
 
 
 def peer_labels(python: str, paths: list[str], folder: Path) -> dict[str, dict[str, str | None]]:

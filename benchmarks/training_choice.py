@@ -149,11 +149,11 @@ def main() -> None:
                 for arm in args.arms.split(";"):
                     params = {**standard, **common, **overrides(arm), "seed": seed}
                     network = create_method(method, **params)
+                    train = faces(views, f"{source}/train")
                     started = time.perf_counter()
-                    network.fit(faces(views, f"{source}/train"))
+                    network.fit(train)
                     seconds = time.perf_counter() - started
                     if args.save_models:
-                        train = faces(views, f"{source}/train")
                         slug = "_".join(part for part in re.split(r"[^\w.+-]+", arm) if part)
                         save_model(network, method, params,
                                    args.save_models / f"{method}__{source}__{slug}__s{seed}",
