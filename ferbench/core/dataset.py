@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ferbench.core.faceset import FaceSet
 
@@ -91,6 +93,11 @@ class Splits:
     def parts(self) -> dict[str, FaceSet]:
         named = {"train": self.train, "val": self.val, "test": self.test}
         return {name: part for name, part in named.items() if part is not None}
+
+    def with_facts(self, facts: Mapping[str, Any]) -> Splits:
+        """These splits with ``facts`` added to every split's provenance."""
+        return replace(self, **{name: replace(part, provenance={**part.provenance, **facts})
+                                for name, part in self.parts().items()})
 
 
 class Dataset(ABC):

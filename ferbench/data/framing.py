@@ -81,7 +81,7 @@ def frame_splits(splits: Splits, dataset: Dataset, faces: str, cache_dir: Path) 
     faces were found (:data:`FOUND`) over the dataset's distinct images."""
     if faces == AS_PUBLISHED or dataset.framed_on_load:
         how = describe(faces) if faces == AS_PUBLISHED else dataset.framed_on_load
-        return _with_facts(splits, {"faces": how})
+        return splits.with_facts({"faces": how})
     parts = splits.parts()
     aligned, seen = {}, {}
     for shape in {part.images.shape[1:] for part in parts.values()}:
@@ -97,7 +97,7 @@ def frame_splits(splits: Splits, dataset: Dataset, faces: str, cache_dir: Path) 
     facts = {"faces": describe(ALIGNED), "faces_found": {k: counts[k] for k in FOUND}}
     framed = {name: replace(part, images=aligned[name], features={}, frame=ALIGNED)
               for name, part in parts.items()}
-    return _with_facts(replace(splits, **framed), facts)
+    return replace(splits, **framed).with_facts(facts)
 
 
 def faces_note(facts: Mapping[str, object]) -> str:
@@ -109,11 +109,6 @@ def faces_note(facts: Mapping[str, object]) -> str:
         return (f"faces aligned ({counts}; image box: landmarks fitted in a face crop's "
                 f"whole image; fallback: no face found, the image itself resized)")
     return f"faces {facts['faces']}" if facts.get("faces") else ""
-
-
-def _with_facts(splits: Splits, facts: dict[str, object]) -> Splits:
-    return replace(splits, **{name: replace(part, provenance={**part.provenance, **facts})
-                              for name, part in splits.parts().items()})
 
 
 def _digests(images: np.ndarray) -> list[str]:

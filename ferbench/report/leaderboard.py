@@ -8,6 +8,7 @@ from collections import Counter
 
 import numpy as np
 
+from ferbench.data.contrast import equalized_note
 from ferbench.data.framing import faces_note
 from ferbench.data.inventory import skipped_note
 from ferbench.eval import stats
@@ -134,6 +135,8 @@ def provenance(data: ReportData) -> list[str]:
             bad = f"; {skipped_note(dataset_facts)}" if dataset_facts.get("skipped") else ""
             framed = faces_note(dataset_facts)
             bad += f"; {framed}" if framed else ""
+            filtered = equalized_note(dataset_facts)
+            bad += f"; **{filtered}**" if filtered else ""
             lines.append(f"  - data {name} ({variants.get(name, '?')}): {sizes}{bad}; "
                          f"fingerprints {prints}")
     return lines

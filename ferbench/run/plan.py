@@ -20,6 +20,7 @@ from ferbench.core.dataset import Dataset, Splits
 from ferbench.core.errors import UnknownNameError
 from ferbench.core.method import InputSpec
 from ferbench.core.registry import DATASETS, METHODS, load_plugins
+from ferbench.data.contrast import equalized_note, note_equalized
 from ferbench.data.framing import faces_note, faces_of, frame_splits
 from ferbench.eval.protocols import (
     ROBUST,
@@ -201,12 +202,13 @@ def load(settings: Settings, progress: Progress) -> Data:
     splits = {}
     for name, plugin in settings.datasets.items():
         started = time.perf_counter()
-        splits[name] = frame_splits(plugin.load(context), plugin, settings.faces[name],
-                                    context.cache_dir)
+        splits[name] = frame_splits(note_equalized(plugin.load(context)), plugin,
+                                    settings.faces[name], context.cache_dir)
         parts = splits[name].parts()
         sizes = ", ".join(f"{k} {len(v)}" for k, v in parts.items())
-        framed = faces_note(next(iter(parts.values())).provenance)
-        progress(f"loaded {name} ({variants[name]}): {sizes}; {framed} "
+        facts = next(iter(parts.values())).provenance
+        filtered = f"; WARNING: {note}" if (note := equalized_note(facts)) else ""
+        progress(f"loaded {name} ({variants[name]}): {sizes}; {faces_note(facts)}{filtered} "
                  f"[{time.perf_counter() - started:.1f}s]")
     return Data(_frozen(variants), _frozen(splits))
 

@@ -43,3 +43,7 @@ def test_svm_within_and_cross_on_fer2013_rafdb_ckplus(tmp_path, shared_data, cap
     assert to_ck["excluded"]["train_only"] == ["neutral"]  # CK+48 has no neutral class
     report = (tmp_path / "reports" / "run" / "cross.md").read_text()
     assert "fer2013 → ckplus" in report
+    # The shared FER2013 sample comes from a histogram-equalized copy; CK+48 and RAF-DB do not.
+    warned = [line for line in capsys.readouterr().err.splitlines() if "WARNING" in line]
+    assert len(warned) == 1 and warned[0].startswith("loaded fer2013"), warned
+    assert "histogram-equalized" in (tmp_path / "reports" / "run" / "README.md").read_text()
