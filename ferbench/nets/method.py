@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image, ImageOps
 from torch import nn
 
 from ferbench.core.faceset import FaceSet
@@ -23,7 +24,7 @@ from ferbench.nets.trainer import Trainer, seeded
 COLORS = ("gray", "rgb")
 WEIGHTS_FILE = "weights.safetensors"
 NETWORK_FILE = "network.json"
-NORMALIZATIONS = ("dataset", "imagenet", "face")
+NORMALIZATIONS = ("dataset", "imagenet", "face", "equalized")
 
 
 class Standardize(nn.Module):
@@ -70,7 +71,11 @@ class NetMethod(Method):
                        ``minimum_size`` is the smallest the architecture can take.
     normalization:     "dataset" standardises with the training set's channel statistics;
                        "imagenet" with ImageNet's, as pretrained weights expect; "face"
-                       each face with its own mean and standard deviation.
+                       each face with its own mean and standard deviation; "equalized"
+                       histogram-equalizes each face (each channel of a colour one) before
+                       fit and predict, as some copies of a dataset were filtered, then
+                       standardises as "dataset" does: faces of any contrast then look
+                       alike to the network (no ONNX export: the graph cannot equalize).
     model_params:      the architecture's parameters, recorded with the results.
     facts:             extra facts for ``describe()`` (e.g. where the weights came from).
     train:             TrainConfig fields (epochs, lr, device, seed, …), validated here.
@@ -168,6 +173,11 @@ class NetMethod(Method):
         ``tta`` is on) as one graph, fed 0–255 pixels as float (N, C, H, W)."""
         if self.model is None:
             raise RuntimeError(f"method {self.name or type(self).__name__}: call fit() first")
+        if self.normalization == "equalized":
+            raise ValueError(f"method {self.name or type(self).__name__}: normalization="
+                             f"'equalized' equalizes faces outside the network, which an ONNX "
+                             f"graph cannot do; export a network trained with another "
+                             f"normalization")
         size, depth = self.input_spec.size[0], channels(self.input_spec.color)
         export_network(self.model, self.config.tta, (depth, size, size), path)
         return {"size": size, "color": self.input_spec.color, "layout": "nchw", "scale": 1.0,
@@ -184,9 +194,13 @@ class NetMethod(Method):
         return facts
 
     def _view(self, faces: FaceSet) -> FaceSet:
-        """The faces as ``input_spec`` asks (a no-op when the harness prepared them)."""
+        """The faces as ``input_spec`` asks (a no-op when the harness prepared them),
+        equalized under ``normalization="equalized"``."""
         faces = faces.gray() if self.input_spec.color == "gray" else faces.rgb()
-        return faces.resized(self.input_spec.size)
+        faces = faces.resized(self.input_spec.size)
+        if self.normalization != "equalized":
+            return faces
+        return replace(faces, images=equalize(faces.images), features={})
 
     def _labels(self, faces: FaceSet) -> torch.Tensor:
         """Class indices 0..K-1 into ``classes_`` (faces of training classes only)."""
@@ -198,6 +212,13 @@ class NetMethod(Method):
         if self.normalization == "imagenet":
             return Standardize([255 * m for m in IMAGENET_MEAN], [255 * s for s in IMAGENET_STD])
         return Standardize(*channel_statistics(images))
+
+
+def equalize(images: np.ndarray) -> np.ndarray:
+    """Each uint8 face (N, H, W) or (N, H, W, 3) histogram-equalized, channel by channel,
+    as Pillow's ``ImageOps.equalize`` does it."""
+    return np.stack([np.asarray(ImageOps.equalize(Image.fromarray(image))) for image in images]
+                    ) if len(images) else images
 
 
 def _images(faces: FaceSet) -> torch.Tensor:

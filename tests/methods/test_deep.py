@@ -315,6 +315,32 @@ def test_per_face_normalization_ignores_brightness_and_contrast_and_reloads(tmp_
         create_method("cnn", normalization="channel")
 
 
+def test_equalized_faces_ignore_any_order_keeping_contrast_change_reload_and_refuse_onnx(
+        tmp_path):
+    from ferbench import load_model
+    from ferbench.predict.saved import save_model
+
+    params = {**TINY["cnn"], "input_size": 24, "normalization": "equalized", "verbose": False}
+    train = toy_faces(CLASSES, 6, size=24, seed=1)
+    method = create_method("cnn", **params).fit(train)
+    test = toy_faces(CLASSES, 2, size=24, seed=2, split="test")
+    test = replace(test, images=test.images // 2)
+    # Brighter, with more contrast, its levels spread unevenly, but in the same order.
+    grey = test.images.astype(np.int64)
+    reshaped = replace(test, images=(grey + np.round(grey ** 2 / 127)).astype(np.uint8))
+    assert (reshaped.images > test.images).mean() > 0.9
+    np.testing.assert_allclose(method.predict_proba(reshaped), method.predict_proba(test),
+                               atol=1e-6)
+    assert method.describe()["normalization"] == "equalized"
+    save_model(method, "cnn", params, tmp_path / "model",
+               training={"dataset": "toy", "face_shape": list(train.images.shape[1:])})
+    reloaded = load_model(tmp_path / "model").predict_faces(list(reshaped.images))
+    np.testing.assert_allclose(reloaded.drop(columns="label").to_numpy(),
+                               method.predict_proba(test), atol=1e-6)
+    with pytest.raises(ValueError, match="'equalized' equalizes faces outside the network"):
+        method.export_onnx(tmp_path / "cnn.onnx")
+
+
 def test_seresnet_keeps_full_resolution_in_its_first_stage():
     model = SEResNet(7, in_channels=1, input_size=48, depth=(2, 2, 2, 2), width=8)
     x = torch.zeros(2, 1, 48, 48)
