@@ -294,22 +294,29 @@ def test_erasing_paints_each_chosen_rectangle_with_the_face_mean_grey():
     assert TrainConfig(augment="full+erase").augment == "full+erase"
 
 
-def test_per_face_normalization_ignores_brightness_and_contrast_and_reloads(tmp_path):
+def normalized_cnn(normalization: str):
+    """A tiny cnn trained with ``normalization`` on toy faces, its parameters and test faces."""
+    params = {**TINY["cnn"], "input_size": 24, "normalization": normalization, "verbose": False}
+    method = create_method("cnn", **params).fit(toy_faces(CLASSES, 6, size=24, seed=1))
+    return method, params, toy_faces(CLASSES, 2, size=24, seed=2, split="test")
+
+
+def reloaded_scores(method, params, faces, folder):
+    """``faces``' class scores from ``method`` saved in ``folder`` and loaded as predict does."""
     from ferbench import load_model
     from ferbench.predict.saved import save_model
 
-    params = {**TINY["cnn"], "input_size": 24, "normalization": "face", "verbose": False}
-    train = toy_faces(CLASSES, 6, size=24, seed=1)
-    method = create_method("cnn", **params).fit(train)
-    test = toy_faces(CLASSES, 2, size=24, seed=2, split="test")
+    save_model(method, "cnn", params, folder, training={"dataset": "toy", "face_shape": [24, 24]})
+    return load_model(folder).predict_faces(list(faces.images)).drop(columns="label").to_numpy()
+
+
+def test_per_face_normalization_ignores_brightness_and_contrast_and_reloads(tmp_path):
+    method, params, test = normalized_cnn("face")
     dimmer = replace(test, images=(test.images // 2 + 20).astype(np.uint8))
     np.testing.assert_allclose(method.predict_proba(dimmer), method.predict_proba(test),
                                atol=0.02)
     assert method.describe()["normalization"] == "face"
-    save_model(method, "cnn", params, tmp_path / "model",
-               training={"dataset": "toy", "face_shape": list(train.images.shape[1:])})
-    reloaded = load_model(tmp_path / "model").predict_faces(list(test.images))
-    np.testing.assert_allclose(reloaded.drop(columns="label").to_numpy(),
+    np.testing.assert_allclose(reloaded_scores(method, params, test, tmp_path / "model"),
                                method.predict_proba(test), atol=1e-6)
     with pytest.raises(ValueError, match="normalization='channel'"):
         create_method("cnn", normalization="channel")
@@ -317,13 +324,7 @@ def test_per_face_normalization_ignores_brightness_and_contrast_and_reloads(tmp_
 
 def test_equalized_faces_ignore_any_order_keeping_contrast_change_reload_and_refuse_onnx(
         tmp_path):
-    from ferbench import load_model
-    from ferbench.predict.saved import save_model
-
-    params = {**TINY["cnn"], "input_size": 24, "normalization": "equalized", "verbose": False}
-    train = toy_faces(CLASSES, 6, size=24, seed=1)
-    method = create_method("cnn", **params).fit(train)
-    test = toy_faces(CLASSES, 2, size=24, seed=2, split="test")
+    method, params, test = normalized_cnn("equalized")
     test = replace(test, images=test.images // 2)
     # Brighter, with more contrast, its levels spread unevenly, but in the same order.
     grey = test.images.astype(np.int64)
@@ -332,10 +333,7 @@ def test_equalized_faces_ignore_any_order_keeping_contrast_change_reload_and_ref
     np.testing.assert_allclose(method.predict_proba(reshaped), method.predict_proba(test),
                                atol=1e-6)
     assert method.describe()["normalization"] == "equalized"
-    save_model(method, "cnn", params, tmp_path / "model",
-               training={"dataset": "toy", "face_shape": list(train.images.shape[1:])})
-    reloaded = load_model(tmp_path / "model").predict_faces(list(reshaped.images))
-    np.testing.assert_allclose(reloaded.drop(columns="label").to_numpy(),
+    np.testing.assert_allclose(reloaded_scores(method, params, reshaped, tmp_path / "model"),
                                method.predict_proba(test), atol=1e-6)
     with pytest.raises(ValueError, match="'equalized' equalizes faces outside the network"):
         method.export_onnx(tmp_path / "cnn.onnx")
