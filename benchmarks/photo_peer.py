@@ -1,17 +1,20 @@
 """Photos a user might bring, classified by a run's model through `ferbench predict` and by
 the `fer` package, side by side (#24: ahead of the peer users would pick instead).
 
-Makes the photos from one dataset's test faces, as published: ``--per-class`` faces of each
-of ``--classes``, every other one a crop enlarged to 120-260 px and the rest pasted at
-80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them). A dataset the models
-were not trained on makes them photos from elsewhere. Runs ``ferbench predict`` on them
-(``--faces detect`` and ``whole``) with the run's model (by default the one predict
-chooses; ``--methods`` for others), a pretrained model's description (``--model``) or saved
+Makes the photos from one dataset's test faces (``--split val``: its validation faces, for
+choosing a default without seeing a test label), as published: ``--per-class`` faces of each
+of ``--classes`` (0: every face of them), every other one a crop enlarged to 120-260 px and
+the rest pasted at 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them). A
+dataset the models were not trained on makes them photos from elsewhere. Runs ``ferbench
+predict`` on them (``--faces detect`` and ``whole``) with the run's model (by default the one
+predict chooses; ``--methods`` for others), a pretrained model's description (``--model``) or saved
 model folders (``--saved``: a run's ``models/…`` or ``training_choice.py --save-models``); given
 ``--peer-python``, an interpreter where ``pip install fer`` worked, also the `fer` package:
 its Haar cascade and mini-Xception, then each whole image as one face. Prints faces found,
 accuracy over all photos (a photo without a face is wrong), where a face was found, and on
-crops and scenes apart; ``predict_speed.py`` measures speed.
+crops and scenes apart, and the mean recall over the classes (accuracy on photos with as
+many of each class; equal to accuracy when ``--per-class`` is); ``predict_speed.py`` measures
+speed.
 
     python benchmarks/photo_peer.py --run runs/COMMIT/real-fer2013 --data-root DATA_ROOT \\
         --dataset rafdb --peer-python /path/to/venv-with-fer/bin/python
@@ -58,20 +61,23 @@ json.dump(out, open(sys.argv[1], "w"))
 """
 
 
-def make_photos(folder: Path, data_root: Path, dataset: str, classes: list[str],
+def make_photos(folder: Path, data_root: Path, dataset: str, split: str, classes: list[str],
                 per_class: int, seed: int) -> pd.DataFrame:
     """Writes the photos into ``folder``; returns their paths, true labels and kinds (crop or
     scene)."""
     splits = DATASETS.create(dataset).load(DataContext.default(data_root=data_root))
-    faces = splits.as_target()
+    faces = splits.as_target() if split == "test" else splits.parts().get(split)
+    if faces is None:
+        raise SystemExit(f"{dataset} has no {split} split")
     rng = np.random.default_rng(seed)
     rows = []
     for name in classes:
         members = np.flatnonzero(faces.labels == emotion_index(name))
         if len(members) < per_class:
-            raise SystemExit(f"{dataset} has {len(members)} {name} test faces, fewer than "
+            raise SystemExit(f"{dataset} has {len(members)} {name} {split} faces, fewer than "
                              f"--per-class {per_class}")
-        chosen = [faces.images[i] for i in rng.choice(members, per_class, replace=False)]
+        count = per_class or len(members)
+        chosen = [faces.images[i] for i in rng.choice(members, count, replace=False)]
         photos = [("crop", photo) for photo in enlarged(chosen[0::2], seed)] + \
             [("scene", photo) for photo in scenes(chosen[1::2], seed)]
         for index, (kind, photo) in enumerate(photos):
@@ -125,9 +131,11 @@ def row(name: str, photos: pd.DataFrame, labels: list[str | None]) -> list[str]:
     found = canonical != ""
     right = canonical == photos["truth"].to_numpy()
     crop = (photos["kind"] == "crop").to_numpy()
+    truth = photos["truth"].to_numpy()
+    mean_recall = np.mean([right[truth == name].mean() for name in np.unique(truth)])
     return [name, f"{found.mean():.3f}", f"{right.mean():.3f}",
             f"{right[found].mean():.3f}" if found.any() else "—",
-            f"{right[crop].mean():.3f}", f"{right[~crop].mean():.3f}"]
+            f"{right[crop].mean():.3f}", f"{right[~crop].mean():.3f}", f"{mean_recall:.3f}"]
 
 
 def main() -> None:
@@ -141,8 +149,11 @@ def main() -> None:
                         "(default: predict's choice)")
     parser.add_argument("--data-root", type=Path, required=True)
     parser.add_argument("--dataset", default="rafdb", help="whose test faces make the photos")
+    parser.add_argument("--split", choices=("test", "val"), default="test",
+                        help="which of its splits (val: to choose a default on)")
     parser.add_argument("--classes", default=SIX)
-    parser.add_argument("--per-class", type=int, default=50)
+    parser.add_argument("--per-class", type=int, default=50, help="faces of each class "
+                        "(0: all of them)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--peer-python", help="a Python interpreter with the fer package")
     args = parser.parse_args()
@@ -150,7 +161,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         (folder / "photos").mkdir()
-        photos = make_photos(folder / "photos", args.data_root, args.dataset,
+        photos = make_photos(folder / "photos", args.data_root, args.dataset, args.split,
                              args.classes.split(","), args.per_class, args.seed)
         paths = photos["path"].tolist()
         rows = []
@@ -176,9 +187,9 @@ def main() -> None:
             for way in ("detect", "whole"):
                 rows.append(row(f"fer package ({way})", photos,
                                 [peer[way][p] for p in paths]))
-    print(f"{len(paths)} photos from {args.dataset}'s test faces: {args.classes}")
+    print(f"{len(paths)} photos from {args.dataset}'s {args.split} faces: {args.classes}")
     print(tabulate(rows, ["model", "faces found", "accuracy", "accuracy where found",
-                          "accuracy on crops", "on scenes"], tablefmt="github"))
+                          "accuracy on crops", "on scenes", "mean recall"], tablefmt="github"))
 
 
 if __name__ == "__main__":
