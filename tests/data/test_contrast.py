@@ -1,11 +1,11 @@
 """A histogram-equalized copy of a dataset is told apart from the dataset as published."""
 
 import numpy as np
-from PIL import Image, ImageOps
 
 from ferbench import FaceSet
 from ferbench.core.dataset import Splits
 from ferbench.data.contrast import equalized, equalized_note, equalized_share, note_equalized
+from ferbench.nets.method import equalize
 
 
 def faces(count: int, seed: int = 0) -> np.ndarray:
@@ -18,10 +18,6 @@ def faces(count: int, seed: int = 0) -> np.ndarray:
         blob = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / width ** 2)
         out.append(60 + 110 * blob + rng.normal(0, 6, blob.shape))
     return np.clip(out, 0, 255).astype(np.uint8)
-
-
-def equalize(images: np.ndarray) -> np.ndarray:
-    return np.stack([np.asarray(ImageOps.equalize(Image.fromarray(i))) for i in images])
 
 
 def splits_of(images: np.ndarray) -> Splits:
