@@ -11,10 +11,10 @@ predict chooses; ``--methods`` for others), a pretrained model's description (``
 model folders (``--saved``: a run's ``models/…`` or ``training_choice.py --save-models``); given
 ``--peer-python``, an interpreter where ``pip install fer`` worked, also the `fer` package:
 its Haar cascade and mini-Xception, then each whole image as one face. Prints faces found,
-accuracy over all photos (a photo without a face is wrong), where a face was found, and on
-crops and scenes apart, and the mean recall over the classes (accuracy on photos with as
-many of each class; equal to accuracy when ``--per-class`` is); ``predict_speed.py`` measures
-speed.
+accuracy over all photos (a photo without a face is wrong) and where a face was found, and the
+mean recall over the classes, of all photos and of crops and scenes apart (accuracy on photos
+with as many of each class; equal to accuracy when ``--per-class`` is); ``predict_speed.py``
+measures speed.
 
     python benchmarks/photo_peer.py --run runs/COMMIT/real-fer2013 --data-root DATA_ROOT \\
         --dataset rafdb --peer-python /path/to/venv-with-fer/bin/python
@@ -132,10 +132,13 @@ def row(name: str, photos: pd.DataFrame, labels: list[str | None]) -> list[str]:
     right = canonical == photos["truth"].to_numpy()
     crop = (photos["kind"] == "crop").to_numpy()
     truth = photos["truth"].to_numpy()
-    mean_recall = np.mean([right[truth == name].mean() for name in np.unique(truth)])
+
+    def mean_recall(kept: np.ndarray) -> str:
+        return f"{np.mean([right[kept & (truth == c)].mean() for c in np.unique(truth)]):.3f}"
+
     return [name, f"{found.mean():.3f}", f"{right.mean():.3f}",
             f"{right[found].mean():.3f}" if found.any() else "—",
-            f"{right[crop].mean():.3f}", f"{right[~crop].mean():.3f}", f"{mean_recall:.3f}"]
+            mean_recall(np.ones_like(crop)), mean_recall(crop), mean_recall(~crop)]
 
 
 def main() -> None:
@@ -189,7 +192,7 @@ def main() -> None:
                                 [peer[way][p] for p in paths]))
     print(f"{len(paths)} photos from {args.dataset}'s {args.split} faces: {args.classes}")
     print(tabulate(rows, ["model", "faces found", "accuracy", "accuracy where found",
-                          "accuracy on crops", "on scenes", "mean recall"], tablefmt="github"))
+                          "mean recall", "on crops", "on scenes"], tablefmt="github"))
 
 
 if __name__ == "__main__":
