@@ -134,7 +134,9 @@ def row(name: str, photos: pd.DataFrame, labels: list[str | None]) -> list[str]:
     truth = photos["truth"].to_numpy()
 
     def mean_recall(kept: np.ndarray) -> str:
-        return f"{np.mean([right[kept & (truth == c)].mean() for c in np.unique(truth)]):.3f}"
+        """Mean recall over the classes with a photo among ``kept`` (— when none has)."""
+        recalls = [right[kept & (truth == c)].mean() for c in np.unique(truth[kept])]
+        return f"{np.mean(recalls):.3f}" if recalls else "—"
 
     return [name, f"{found.mean():.3f}", f"{right.mean():.3f}",
             f"{right[found].mean():.3f}" if found.any() else "—",
