@@ -90,16 +90,24 @@ def network_view(methods: list[str]) -> Any:
 
 def load_views(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
     """Every array the arms need, keyed ``SOURCE/train``, ``SOURCE/val``, ``SOURCE>TARGET``
-    (the target's val faces as the source stores faces) and ``NAME/classes``."""
+    (the target's val faces as the source stores faces) and ``NAME/classes``; with
+    ``SOURCE/faces`` and ``SOURCE/face_shape``, how the source's faces were framed and their
+    shape before the view, which a saved model needs so that predict frames photos alike."""
     if args.views:
         with np.load(args.views) as stored:
             views = {key: stored[key] for key in stored.files}
-        wanted = [f"{source}{part}" for source in args.datasets.split(",")
+        sources = args.datasets.split(",")
+        wanted = [f"{source}{part}" for source in sources
                   for part in ("/train", "/val", *(f">{t}" for t in args.targets.split(",")))]
         if missing := [key for key in wanted if key not in views]:
             held = [key for key in views if not key.endswith(("/labels", "/classes"))]
             raise SystemExit(f"training_choice: {args.views} lacks {', '.join(missing)}; it "
                              f"holds {', '.join(held)}")
+        if any(f"{source}/faces" not in views for source in sources):  # an older views file
+            framing = faces_of({name: create_dataset(name) for name in sources},
+                               parse_faces(args.faces) if args.faces else {})
+            for source in sources:
+                views.setdefault(f"{source}/faces", np.asarray(framing[source]))
         return views
     spec = network_view(methods)
     ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
@@ -120,6 +128,8 @@ def load_views(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
             views[f"{source}/{split}"], views[f"{source}/{split}/labels"] = (prepared.images,
                                                                             prepared.labels)
         stored = splits.train.images.shape[1:]
+        views[f"{source}/faces"] = np.asarray(framing[source])
+        views[f"{source}/face_shape"] = np.asarray(stored)
         for target in args.targets.split(","):
             faces = features.prepare(validation[target].val.stored_as(stored), spec)
             views[f"{source}>{target}"], views[f"{source}>{target}/labels"] = (faces.images,
@@ -159,7 +169,9 @@ def main() -> None:
                                    args.save_models / f"{method}__{source}__{slug}__s{seed}",
                                    {"dataset": source, "seed": seed, "n": len(train),
                                     "fingerprint": train.fingerprint,
-                                    "face_shape": list(train.images.shape[1:]),
+                                    "face_shape": [int(side) for side in views.get(
+                                        f"{source}/face_shape", train.images.shape[1:])],
+                                    "faces": str(views[f"{source}/faces"]),
                                     "arm": arm, "views": str(args.views or args.data_root)})
                     trained = np.asarray(network.classes_)
                     for target in [source, *args.targets.split(",")]:
