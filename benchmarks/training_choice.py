@@ -108,6 +108,8 @@ def load_views(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
                                parse_faces(args.faces) if args.faces else {})
             for source in sources:
                 views.setdefault(f"{source}/faces", np.asarray(framing[source]))
+                views.setdefault(f"{source}/face_shape",
+                                 np.asarray(views[f"{source}/train"].shape[1:]))
         return views
     spec = network_view(methods)
     ctx = DataContext.default(data_root=args.data_root, cache_dir=args.cache_dir)
@@ -169,8 +171,7 @@ def main() -> None:
                                    args.save_models / f"{method}__{source}__{slug}__s{seed}",
                                    {"dataset": source, "seed": seed, "n": len(train),
                                     "fingerprint": train.fingerprint,
-                                    "face_shape": [int(side) for side in views.get(
-                                        f"{source}/face_shape", train.images.shape[1:])],
+                                    "face_shape": views[f"{source}/face_shape"].tolist(),
                                     "faces": str(views[f"{source}/faces"]),
                                     "arm": arm, "views": str(args.views or args.data_root)})
                     trained = np.asarray(network.classes_)
