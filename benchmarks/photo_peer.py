@@ -2,7 +2,8 @@
 the `fer` package, side by side (#24: ahead of the peer users would pick instead).
 
 Makes the photos from one dataset's test faces (``--split val``: its validation faces, for
-choosing a default without seeing a test label), as published: ``--per-class`` faces of each
+choosing a default without seeing a test label; ``--split train``: its training faces, the
+most photos for models that never saw the dataset), as published: ``--per-class`` faces of each
 of ``--classes`` (0: every face of them), every other one a crop enlarged to 120-260 px and
 the rest pasted at 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them). A
 dataset the models were not trained on makes them photos from elsewhere. Runs ``ferbench
@@ -13,8 +14,8 @@ model folders (``--saved``: a run's ``models/…`` or ``training_choice.py --sav
 its Haar cascade and mini-Xception, then each whole image as one face. Prints faces found,
 accuracy over all photos (a photo without a face is wrong) and where a face was found, and the
 mean recall over the classes, of all photos and of crops and scenes apart (accuracy on photos
-with as many of each class; equal to accuracy when ``--per-class`` is); ``predict_speed.py``
-measures speed.
+with as many of each class; equal to accuracy when ``--per-class`` is), each with its 95 %
+bootstrap interval; ``predict_speed.py`` measures speed.
 
     python benchmarks/photo_peer.py --run runs/COMMIT/real-fer2013 --data-root DATA_ROOT \\
         --dataset rafdb --peer-python /path/to/venv-with-fer/bin/python
@@ -38,6 +39,7 @@ from tabulate import tabulate
 from ferbench.core.dataset import DataContext
 from ferbench.core.labels import EMOTIONS, emotion_index
 from ferbench.core.registry import DATASETS, load_plugins
+from ferbench.eval.stats import bootstrap_ci
 from ferbench.predict.choice import Ensemble
 from ferbench.predict.prediction import predict_frame
 from ferbench.predict.saved import load_model
@@ -134,9 +136,14 @@ def row(name: str, photos: pd.DataFrame, labels: list[str | None]) -> list[str]:
     truth = photos["truth"].to_numpy()
 
     def mean_recall(kept: np.ndarray) -> str:
-        """Mean recall over the classes with a photo among ``kept`` (— when none has)."""
+        """Mean recall over the classes with a photo among ``kept``, with its 95 % interval
+        (photos resampled within each class; — when no photo is kept)."""
+        if not kept.any():
+            return "—"
         recalls = [right[kept & (truth == c)].mean() for c in np.unique(truth[kept])]
-        return f"{np.mean(recalls):.3f}" if recalls else "—"
+        low, high = bootstrap_ci(truth[kept], canonical[kept],
+                                 np.union1d(truth[kept], canonical[kept]))["balanced_accuracy"]
+        return f"{np.mean(recalls):.3f} [{low:.3f}, {high:.3f}]"
 
     return [name, f"{found.mean():.3f}", f"{right.mean():.3f}",
             f"{right[found].mean():.3f}" if found.any() else "—",
@@ -154,8 +161,9 @@ def main() -> None:
                         "(default: predict's choice)")
     parser.add_argument("--data-root", type=Path, required=True)
     parser.add_argument("--dataset", default="rafdb", help="whose test faces make the photos")
-    parser.add_argument("--split", choices=("test", "val"), default="test",
-                        help="which of its splits (val: to choose a default on)")
+    parser.add_argument("--split", choices=("test", "val", "train"), default="test",
+                        help="which of its splits (val: to choose a default on; train: the "
+                        "most faces, for models that never saw this dataset)")
     parser.add_argument("--classes", default=SIX)
     parser.add_argument("--per-class", type=int, default=50, help="faces of each class "
                         "(0: all of them)")
