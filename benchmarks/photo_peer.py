@@ -42,7 +42,7 @@ from ferbench.core.registry import DATASETS, load_plugins
 from ferbench.eval.stats import bootstrap_ci
 from ferbench.predict.choice import Ensemble
 from ferbench.predict.prediction import predict_frame
-from ferbench.predict.saved import load_model
+from ferbench.predict.saved import PRIORS, load_model
 
 SIX = "anger,disgust,fear,happiness,sadness,surprise"
 
@@ -89,13 +89,13 @@ def make_photos(folder: Path, data_root: Path, dataset: str, split: str, classes
     return pd.DataFrame(rows)
 
 
-def ferbench_labels(model: list[str], paths: list[str], faces: str, folder: Path
+def ferbench_labels(model: list[str], paths: list[str], faces: str, folder: Path, prior: str
                     ) -> dict[str, str | None]:
     """The label `ferbench predict` with ``model`` (its options) gives each photo's first
     face (None: no face)."""
     csv = folder / f"ferbench-{faces}.csv"
     command = [sys.executable, "-m", "ferbench.cli", "predict", *model, "--faces", faces,
-               "--csv", str(csv), str(folder / "photos")]
+               "--prior", prior, "--csv", str(csv), str(folder / "photos")]
     shown = subprocess.run(command, capture_output=True, text=True)
     if shown.returncode not in (0, 1):
         raise SystemExit(shown.stderr)
@@ -111,11 +111,11 @@ def first_face_labels(frame: pd.DataFrame, paths: list[str]) -> dict[str, str | 
     return {path: labels.get(path) for path in paths}
 
 
-def saved_labels(folders: list[str], paths: list[str], faces: str, folder: Path
+def saved_labels(folders: list[str], paths: list[str], faces: str, folder: Path, prior: str
                  ) -> dict[str, str | None]:
     """The label the saved models in ``folders`` (several soft-vote, as ``predict --method
     a+b`` does) give each photo's first face through predict's own code (None: no face)."""
-    members = [load_model(Path(name)) for name in folders]
+    members = [load_model(Path(name), prior=prior) for name in folders]
     model = members[0] if len(members) == 1 else Ensemble(members)
     return first_face_labels(predict_frame(model, [folder / "photos"], faces=faces), paths)
 
@@ -168,6 +168,8 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=50, help="faces of each class "
                         "(0: all of them)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--prior", choices=PRIORS, default="training",
+                        help="ferbench's prior over the classes, as `predict --prior` takes it")
     parser.add_argument("--peer-python", help="a Python interpreter with the fer package")
     args = parser.parse_args()
     load_plugins([])
@@ -180,7 +182,7 @@ def main() -> None:
         rows = []
         for saved in args.saved.split(";") if args.saved else []:
             for faces in ("detect", "whole"):
-                labels = saved_labels(saved.split(","), paths, faces, folder)
+                labels = saved_labels(saved.split(","), paths, faces, folder, args.prior)
                 name = "+".join(Path(f).name for f in saved.split(","))
                 rows.append(row(f"saved {name} --faces {faces}", photos,
                                 [labels[p] for p in paths]))
@@ -190,7 +192,7 @@ def main() -> None:
                   if args.run else [])
         for model in models:
             for faces in ("detect", "whole"):
-                labels = ferbench_labels(model, paths, faces, folder)
+                labels = ferbench_labels(model, paths, faces, folder, args.prior)
                 name = " ".join(model[2:]) or \
                     (Path(args.model).name if args.model else "(predict's choice)")
                 rows.append(row(f"ferbench predict {name} --faces {faces}", photos,

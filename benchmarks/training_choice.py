@@ -43,7 +43,7 @@ from ferbench.core.registry import METHODS, load_plugins
 from ferbench.data.framing import faces_of, frame_splits, parse_faces
 from ferbench.eval.metrics import score
 from ferbench.eval.protocols import dataset_classes
-from ferbench.predict.saved import save_model
+from ferbench.predict.saved import class_counts, save_model
 from ferbench.run.job import restrict_scores
 
 
@@ -173,6 +173,7 @@ def main() -> None:
                                     "fingerprint": train.fingerprint,
                                     "face_shape": views[f"{source}/face_shape"].tolist(),
                                     "faces": str(views[f"{source}/faces"]),
+                                    "class_counts": class_counts(train.labels),
                                     "arm": arm, "views": str(args.views or args.data_root)})
                     trained = np.asarray(network.classes_)
                     for target in [source, *args.targets.split(",")]:

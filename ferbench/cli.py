@@ -142,15 +142,20 @@ def _predict_model(args: argparse.Namespace) -> SavedModel | Ensemble:
         if args.method or args.train:
             raise ValueError("--method and --train choose among a run's models; --model names "
                              "the model itself")
+        if args.prior != "training":
+            raise ValueError(f"--prior {args.prior} divides by the training faces' class "
+                             f"counts, which only a run's saved models record; {args.model} "
+                             f"describes a pretrained model without them")
         model = load_pretrained(args.model)
         print(f"model: {model.name}, {NOT_CONTROLLED}, {model.method.description.pixels}; "
               f"{model.method.description.onnx}", file=sys.stderr)
         return model
     choice = choose_model(args.run, args.method, args.train)
     members = "soft vote of " if len(choice.paths) > 1 else ""
-    print(f"model: {members}{choice.method} trained on {choice.train} ({choice.reason}); "
+    prior = "" if args.prior == "training" else f", {args.prior} prior over the classes"
+    print(f"model: {members}{choice.method} trained on {choice.train} ({choice.reason}{prior}); "
           f"{', '.join(str(p) for p in choice.paths)}", file=sys.stderr)
-    return load_choice(choice)
+    return load_choice(choice, args.prior)
 
 
 def command_predict(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from ferbench.core.budgets import AUTO, BUDGETS
 from ferbench.data.framing import parse_faces
 from ferbench.eval.protocols import PROTOCOLS
 from ferbench.predict.prediction import FACES
+from ferbench.predict.saved import PRIORS
 
 DEFAULT_DATASETS = ("synth-fer", "synth-raf")
 
@@ -198,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--faces", choices=FACES, default="detect",
                          help="detect: find every face in each image (default); whole: each "
                               "image is one face crop, taken as it is without detection")
+    predict.add_argument("--prior", choices=PRIORS, default="training",
+                         help="how often each expression occurs among your faces: as in the "
+                              "model's training faces (default; the leaderboard's figures), or "
+                              "uniform: all equally often, as in a class-balanced set (each "
+                              "probability divided by its class's training share)")
     predict.add_argument("--fps", type=float, default=5.0,
                          help="frames a second sampled from videos (default 5)")
     predict.add_argument("--timeline", type=Path, default=Path("timelines"), metavar="DIR",

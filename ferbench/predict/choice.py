@@ -165,7 +165,8 @@ class Ensemble:
         return f"Ensemble({self.name}, classes={self.classes})"
 
 
-def load_choice(choice: ModelChoice) -> SavedModel | Ensemble:
-    """The chosen saved model, or the soft-vote ensemble of its members."""
-    models = [load_model(path) for path in choice.paths]
+def load_choice(choice: ModelChoice, prior: str = "training") -> SavedModel | Ensemble:
+    """The chosen saved model, or the soft-vote ensemble of its members, each under
+    ``prior`` (:data:`~ferbench.predict.saved.PRIORS`)."""
+    models = [load_model(path, prior=prior) for path in choice.paths]
     return models[0] if len(models) == 1 else Ensemble(models)

@@ -41,6 +41,15 @@ carries its own weights, so these are cleared when it is rebuilt: loading it mus
 the ImageNet file it was fine-tuned from."""
 
 
+PRIORS = ("training", "uniform")
+"""How often predict takes each class to occur among the faces it is given: as among the
+model's training faces (``training``, the default: the probabilities the model gives, the
+leaderboard's), or equally often (``uniform``: each probability divided by its class's share of
+the training faces, then renormalised; post-hoc logit adjustment, Menon et al., ICLR 2021, at
+tau 1). Photos with as many of each expression reward ``uniform`` when the training faces'
+classes were far from even, as FER2013's are."""
+
+
 class ModelFileError(ValueError):
     """A saved-model folder that is missing, tampered with, truncated or not ferbench's."""
 
@@ -48,6 +57,13 @@ class ModelFileError(ValueError):
 def can_save(method: Method) -> bool:
     """Whether the method implements :meth:`Method.save` (optional for plugins)."""
     return type(method).save is not Method.save
+
+
+def class_counts(labels: np.ndarray) -> dict[str, int]:
+    """How many training faces each class has, by emotion name: the manifest's
+    ``training.class_counts``, which ``prior="uniform"`` divides by."""
+    values, counts = np.unique(np.asarray(labels), return_counts=True)
+    return {EMOTIONS[int(v)]: int(n) for v, n in zip(values, counts)}
 
 
 def _sha256(path: Path) -> str:
@@ -162,6 +178,12 @@ def _check_fields(manifest: dict[str, Any], path: Path) -> None:
         raise bad("training.face_shape", "the training faces' shape, [height, width] or "
                   "[height, width, 3] (models saved without it cannot be prepared as they "
                   "were trained: refit them)")
+    counts = training.get("class_counts")
+    if counts is not None and not (
+            isinstance(counts, dict) and set(counts) == set(classes)
+            and ints(list(counts.values()))):
+        raise bad("training.class_counts", "a table of each class in 'classes' = its number "
+                  "of training faces (a positive integer)")
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and SHA256.fullmatch(v)
@@ -193,12 +215,30 @@ def _check_files(files: dict[str, str], directory: Path) -> None:
 
 
 class SavedModel:
-    """A fitted method loaded from disk, with the input view it was trained on."""
+    """A fitted method loaded from disk, with the input view it was trained on, giving its
+    probabilities under ``prior`` (one of :data:`PRIORS`)."""
 
-    def __init__(self, method: Method, manifest: dict[str, Any], directory: Path):
+    def __init__(self, method: Method, manifest: dict[str, Any], directory: Path,
+                 prior: str = "training"):
         self.method = method
         self.manifest = manifest
         self.directory = directory
+        if prior not in PRIORS:
+            raise ValueError(f"prior must be one of {', '.join(PRIORS)}, not {prior!r}")
+        self.prior = prior
+        self._divisors = self._training_shares() if prior == "uniform" else None
+
+    def _training_shares(self) -> np.ndarray:
+        """Each class's share of the training faces, in the order of :attr:`classes`."""
+        counts = self.manifest["training"].get("class_counts")
+        if counts is None:
+            raise ModelFileError(
+                f"{self.directory}: the uniform prior divides by the training faces' class "
+                f"counts, which this model does not record (training.class_counts; a run's "
+                f"models record them from this version on): refit it, or use the training "
+                f"prior")
+        shares = np.array([counts[c] for c in self.classes], dtype=np.float64)
+        return shares / shares.sum()
 
     @property
     def name(self) -> str:
@@ -225,11 +265,15 @@ class SavedModel:
         return self.manifest["training"].get("faces") == "aligned"
 
     def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
-        """Class probabilities of face crops (uint8, gray or RGB, any size) as a pandas
-        DataFrame: a ``label`` column and one probability column per class."""
+        """Class probabilities of face crops (uint8, gray or RGB, any size) under the
+        model's prior, as a pandas DataFrame: a ``label`` column and one probability column
+        per class."""
         faces = face_set(images, self.input_spec, self.face_shape)
         prepared = features.prepare(faces, self.input_spec)
         proba = np.asarray(self.method.predict_proba(prepared), dtype=np.float64)
+        if self._divisors is not None:
+            proba = proba / self._divisors
+            proba /= proba.sum(axis=1, keepdims=True)
         frame = pd.DataFrame(proba, columns=self.classes)
         frame.insert(0, "label", [self.classes[i] for i in np.argmax(proba, axis=1)])
         return frame
@@ -292,9 +336,11 @@ def _stacked(converted: list[np.ndarray]) -> FaceSet:
                    split="predict")
 
 
-def load_model(directory: str | Path, device: str | None = None) -> SavedModel:
+def load_model(directory: str | Path, device: str | None = None, prior: str = "training"
+               ) -> SavedModel:
     """A saved model, rebuilt from its manifest and its method's safe files; ``device``: run
-    a method that takes one there instead of where it was trained."""
+    a method that takes one there instead of where it was trained; ``prior``: one of
+    :data:`PRIORS`."""
     directory = Path(directory)
     manifest = read_manifest(directory)
     load_plugins()
@@ -324,5 +370,5 @@ def load_model(directory: str | Path, device: str | None = None) -> SavedModel:
     except Exception as error:
         raise ModelFileError(f"{directory}: {name} could not read its files: "
                              f"{type(error).__name__}: {error}") from error
-    return SavedModel(method, manifest, directory)
+    return SavedModel(method, manifest, directory, prior)
 

@@ -26,7 +26,7 @@ from ferbench.eval.corruptions import corrupt
 from ferbench.eval.metrics import PROBA_DECIMALS
 from ferbench.eval.protocols import Target
 from ferbench.predict.explain import can_gradcam, gallery, save_image
-from ferbench.predict.saved import can_save, save_model
+from ferbench.predict.saved import can_save, class_counts, save_model
 from ferbench.run.config import RunSummary
 from ferbench.run.outputs import Outputs, now, record_failure, target_fields
 from ferbench.run.plan import Plan, WorkItem
@@ -160,7 +160,8 @@ def _save(method: Method, item: WorkItem, params: dict[str, Any],
     training = {"dataset": job.train_dataset, "fold": job.fold, "seed": item.seed,
                 "n": len(job.train), "fingerprint": job.train.fingerprint,
                 "face_shape": list(job.train.images.shape[1:]), "job": item.job_key,
-                "faces": job.train.frame or "as-published"}
+                "faces": job.train.frame or "as-published",
+                "class_counts": class_counts(job.train.labels)}
     try:
         save_model(method, item.method, params, outputs.root / folder, training)
     except Exception as error:

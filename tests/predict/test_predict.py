@@ -75,6 +75,20 @@ def test_python_api_returns_a_dataframe_for_the_method_asked(saved_run, photo_fo
     assert len(frame) == 1 and frame["error"].isna().all()
 
 
+def test_uniform_prior_is_said_and_refused_for_a_model_without_class_counts(
+        saved_run, photo_folder, tmp_path, capsys):
+    csv = tmp_path / "out.csv"
+    assert main(["predict", str(photo_folder / "face.jpg"), "--run", str(saved_run),
+                 "--prior", "uniform", "--csv", str(csv)]) == 0
+    assert "uniform prior over the classes" in capsys.readouterr().err
+    assert pd.read_csv(csv)["error"].isna().all()
+    (tmp_path / "model.toml").write_text("")
+    assert main(["predict", str(photo_folder), "--model", str(tmp_path / "model.toml"),
+                 "--prior", "uniform"]) == 2
+    assert "--prior uniform divides by the training faces' class counts, which only a run's" \
+        in capsys.readouterr().err
+
+
 def test_model_choice_explains_what_the_run_holds(saved_run, tmp_path):
     assert choose_model(saved_run).train == "toy-a"  # the larger training set
     with pytest.raises(ModelChoiceError, match="no saved model for method=cnn.*svm trained on"):

@@ -73,6 +73,50 @@ def model_copy(kept_run, tmp_path):
     return shutil.copytree(source, tmp_path / "model")
 
 
+def test_a_saved_model_records_how_many_training_faces_each_class_has(kept_run):
+    folder = next(p for p in (kept_run / "models").iterdir() if p.name.startswith("svm"))
+    training = json.loads((folder / "model.json").read_text())["training"]
+    assert sorted(training["class_counts"]) == sorted(["anger", "happiness", "sadness", "neutral"])
+    assert sum(training["class_counts"].values()) == training["n"]
+
+
+def _recount(folder, counts):
+    manifest = json.loads((folder / "model.json").read_text())
+    if counts is None:
+        del manifest["training"]["class_counts"]
+    else:
+        manifest["training"]["class_counts"] = counts
+    (folder / "model.json").write_text(json.dumps(manifest))
+
+
+def test_uniform_prior_divides_each_probability_by_its_class_training_share(model_copy):
+    _recount(model_copy, {"anger": 40, "happiness": 10, "sadness": 5, "neutral": 5})
+    faces = list(create_dataset("toy-a").load(ferbench.DataContext.default()).test.images)
+    plain = load_model(model_copy).predict_faces(faces)
+    uniform = load_model(model_copy, prior="uniform").predict_faces(faces)
+    classes = ["anger", "happiness", "sadness", "neutral"]
+    expected = plain[classes].to_numpy() / (np.array([40, 10, 5, 5]) / 60)
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert np.allclose(uniform[classes].to_numpy(), expected)
+    assert uniform["label"].tolist() == [classes[i] for i in expected.argmax(axis=1)]
+    assert (uniform["anger"] < plain["anger"]).all()
+
+
+def test_uniform_prior_without_recorded_class_counts_is_refused_by_name(model_copy):
+    _recount(model_copy, None)
+    assert load_model(model_copy).prior == "training"  # the training prior needs no counts
+    with pytest.raises(ModelFileError, match=r"model: the uniform prior .*training.class_counts"):
+        load_model(model_copy, prior="uniform")
+    with pytest.raises(ValueError, match="prior must be one of training, uniform, not 'even'"):
+        load_model(model_copy, prior="even")
+    _recount(model_copy, {"anger": -1, "happiness": 10, "sadness": 5, "neutral": 5})
+    with pytest.raises(ModelFileError, match="'training.class_counts' must be a table of each"):
+        load_model(model_copy)
+    _recount(model_copy, {"anger": 1})
+    with pytest.raises(ModelFileError, match="'training.class_counts' must be"):
+        load_model(model_copy)
+
+
 def test_tampered_model_file_is_refused_before_it_is_parsed(model_copy):
     estimator = model_copy / "estimator.skops"
     data = bytearray(estimator.read_bytes())
