@@ -9,7 +9,8 @@ the rest pasted at 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes 
 dataset the models were not trained on makes them photos from elsewhere. Runs ``ferbench
 predict`` on them (``--faces detect`` and ``whole``) with the run's model (by default the one
 predict chooses; ``--methods`` for others), a pretrained model's description (``--model``) or saved
-model folders (``--saved``: a run's ``models/…`` or ``training_choice.py --save-models``); given
+model folders (``--saved``: a run's ``models/…`` or ``training_choice.py --save-models``), under
+``--prior`` as predict takes it; given
 ``--peer-python``, an interpreter where ``pip install fer`` worked, also the `fer` package:
 its Haar cascade and mini-Xception, then each whole image as one face. Prints faces found,
 accuracy over all photos (a photo without a face is wrong) and where a face was found, and the
