@@ -7,12 +7,12 @@ most photos for models that never saw the dataset), as published: ``--per-class`
 of ``--classes`` (0: every face of them), every other one a crop enlarged to 120-260 px and
 the rest pasted at 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them). A
 dataset the models were not trained on makes them photos from elsewhere. Runs ``ferbench
-predict`` on them (``--faces detect`` and ``whole``) with the run's model (by default the one
-predict chooses; ``--methods`` for others), a pretrained model's description (``--model``) or saved
-model folders (``--saved``: a run's ``models/…`` or ``training_choice.py --save-models``), under
-``--prior`` as predict takes it; given
-``--peer-python``, an interpreter where ``pip install fer`` worked, also the `fer` package:
-its Haar cascade and mini-Xception, then each whole image as one face. Prints faces found,
+predict`` on them (``--faces detect`` and ``whole``, under ``--prior`` as predict takes it) with
+the run's model (by default the one predict chooses; ``--methods`` for others), a pretrained
+model's description (``--model``) or saved model folders (``--saved``: a run's ``models/…`` or
+``training_choice.py --save-models``); given ``--peer-python``, an interpreter where ``pip
+install fer`` worked, also the `fer` package: its Haar cascade and mini-Xception, then each
+whole image as one face. Prints faces found,
 accuracy over all photos (a photo without a face is wrong) and where a face was found, and the
 mean recall over the classes, of all photos and of crops and scenes apart (accuracy on photos
 with as many of each class; equal to accuracy when ``--per-class`` is), each with its 95 %
