@@ -12,11 +12,11 @@ the run's model (by default the one predict chooses; ``--methods`` for others), 
 model's description (``--model``) or saved model folders (``--saved``: a run's ``models/…`` or
 ``training_choice.py --save-models``); given ``--peer-python``, an interpreter where ``pip
 install fer`` worked, also the `fer` package: its Haar cascade and mini-Xception, then each
-whole image as one face. Prints faces found,
-accuracy over all photos (a photo without a face is wrong) and where a face was found, and the
-mean recall over the classes, of all photos and of crops and scenes apart (accuracy on photos
-with as many of each class; equal to accuracy when ``--per-class`` is), each with its 95 %
-bootstrap interval; ``predict_speed.py`` measures speed.
+whole image as one face. Prints faces found, accuracy over all photos (a photo without a face
+is wrong) and where a face was found, and the mean recall over the classes, of all photos and of
+crops and scenes apart (accuracy on photos with as many of each class; equal to accuracy when
+``--per-class`` is), each with its 95 % bootstrap interval; ``predict_speed.py`` measures
+speed.
 
     python benchmarks/photo_peer.py --run runs/COMMIT/real-fer2013 --data-root DATA_ROOT \\
         --dataset rafdb --peer-python /path/to/venv-with-fer/bin/python
