@@ -173,7 +173,7 @@ def main() -> None:
                                     "fingerprint": train.fingerprint,
                                     "face_shape": views[f"{source}/face_shape"].tolist(),
                                     "faces": str(views[f"{source}/faces"]),
-                                    "class_counts": class_counts(train.labels),
+                                    "class_counts": class_counts(train),
                                     "arm": arm, "views": str(args.views or args.data_root)})
                     trained = np.asarray(network.classes_)
                     for target in [source, *args.targets.split(",")]:

@@ -59,11 +59,10 @@ def can_save(method: Method) -> bool:
     return type(method).save is not Method.save
 
 
-def class_counts(labels: np.ndarray) -> dict[str, int]:
+def class_counts(train: FaceSet) -> dict[str, int]:
     """How many training faces each class has, by emotion name: the manifest's
     ``training.class_counts``, which ``prior="uniform"`` divides by."""
-    values, counts = np.unique(np.asarray(labels), return_counts=True)
-    return {EMOTIONS[int(v)]: int(n) for v, n in zip(values, counts)}
+    return {EMOTIONS[label]: count for label, count in train.class_counts().items()}
 
 
 def _sha256(path: Path) -> str:
@@ -179,11 +178,9 @@ def _check_fields(manifest: dict[str, Any], path: Path) -> None:
                   "[height, width, 3] (models saved without it cannot be prepared as they "
                   "were trained: refit them)")
     counts = training.get("class_counts")
-    if counts is not None and not (
-            isinstance(counts, dict) and set(counts) == set(classes)
-            and ints(list(counts.values()))):
-        raise bad("training.class_counts", "a table of each class in 'classes' = its number "
-                  "of training faces (a positive integer)")
+    if counts is not None and not (isinstance(counts, dict) and ints(list(counts.values()))):
+        raise bad("training.class_counts", "a table of class name = its number of training "
+                  "faces (a positive integer)")
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and SHA256.fullmatch(v)
@@ -237,6 +234,11 @@ class SavedModel:
                 f"counts, which this model does not record (training.class_counts; a run's "
                 f"models record them from this version on): refit it, or use the training "
                 f"prior")
+        missing = [c for c in self.classes if c not in counts]
+        if missing:
+            raise ModelFileError(f"{self.directory}: training.class_counts has no count for "
+                                 f"{', '.join(missing)}, so the uniform prior cannot divide "
+                                 f"by its share")
         shares = np.array([counts[c] for c in self.classes], dtype=np.float64)
         return shares / shares.sum()
 

@@ -161,7 +161,7 @@ def _save(method: Method, item: WorkItem, params: dict[str, Any],
                 "n": len(job.train), "fingerprint": job.train.fingerprint,
                 "face_shape": list(job.train.images.shape[1:]), "job": item.job_key,
                 "faces": job.train.frame or "as-published",
-                "class_counts": class_counts(job.train.labels)}
+                "class_counts": class_counts(job.train)}
     try:
         save_model(method, item.method, params, outputs.root / folder, training)
     except Exception as error:

@@ -110,11 +110,12 @@ def test_uniform_prior_without_recorded_class_counts_is_refused_by_name(model_co
     with pytest.raises(ValueError, match="prior must be one of training, uniform, not 'even'"):
         load_model(model_copy, prior="even")
     _recount(model_copy, {"anger": -1, "happiness": 10, "sadness": 5, "neutral": 5})
-    with pytest.raises(ModelFileError, match="'training.class_counts' must be a table of each"):
+    with pytest.raises(ModelFileError, match="'training.class_counts' must be a table of class"):
         load_model(model_copy)
     _recount(model_copy, {"anger": 1})
-    with pytest.raises(ModelFileError, match="'training.class_counts' must be"):
-        load_model(model_copy)
+    assert load_model(model_copy).prior == "training"
+    with pytest.raises(ModelFileError, match="no count for happiness, sadness, neutral"):
+        load_model(model_copy, prior="uniform")
 
 
 def test_tampered_model_file_is_refused_before_it_is_parsed(model_copy):
