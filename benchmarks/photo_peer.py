@@ -41,9 +41,9 @@ from ferbench.core.dataset import DataContext
 from ferbench.core.labels import EMOTIONS, emotion_index
 from ferbench.core.registry import DATASETS, load_plugins
 from ferbench.eval.stats import bootstrap_ci
-from ferbench.predict.choice import Ensemble
+from ferbench.predict.choice import load_vote
 from ferbench.predict.prediction import predict_frame
-from ferbench.predict.saved import PRIORS, load_model
+from ferbench.predict.saved import PRIORS
 
 SIX = "anger,disgust,fear,happiness,sadness,surprise"
 
@@ -112,12 +112,12 @@ def first_face_labels(frame: pd.DataFrame, paths: list[str]) -> dict[str, str | 
     return {path: labels.get(path) for path in paths}
 
 
-def saved_labels(folders: list[str], paths: list[str], faces: str, folder: Path, prior: str
-                 ) -> dict[str, str | None]:
-    """The label the saved models in ``folders`` (several soft-vote, as ``predict --method
-    a+b`` does) give each photo's first face through predict's own code (None: no face)."""
-    members = [load_model(Path(name), prior=prior) for name in folders]
-    model = members[0] if len(members) == 1 else Ensemble(members)
+def saved_labels(members: list[list[str]], paths: list[str], faces: str, folder: Path,
+                 prior: str) -> dict[str, str | None]:
+    """The label the saved models in ``members`` (each member's folders: one per seed; they
+    soft-vote as ``predict`` votes a run's seeds and ``--method a+b``) give each photo's first
+    face through predict's own code (None: no face)."""
+    model = load_vote([[Path(name) for name in seeds] for seeds in members], prior)
     return first_face_labels(predict_frame(model, [folder / "photos"], faces=faces), paths)
 
 
@@ -157,7 +157,8 @@ def main() -> None:
     chosen.add_argument("--run", help="a run directory whose saved model predict uses")
     chosen.add_argument("--model", help="a pretrained model's TOML (docs/pretrained.md)")
     chosen.add_argument("--saved", help="saved model folders, ';'-separated; folders joined "
-                        "by ',' soft-vote")
+                        "by ',' soft-vote, each of them itself the vote of folders joined by "
+                        "'|' (one method's seeds, as predict votes a run's seeds)")
     parser.add_argument("--methods", help="with --run: methods or A+B blends, comma-separated "
                         "(default: predict's choice)")
     parser.add_argument("--data-root", type=Path, required=True)
@@ -183,8 +184,9 @@ def main() -> None:
         rows = []
         for saved in args.saved.split(";") if args.saved else []:
             for faces in ("detect", "whole"):
-                labels = saved_labels(saved.split(","), paths, faces, folder, args.prior)
-                name = "+".join(Path(f).name for f in saved.split(","))
+                members = [seeds.split("|") for seeds in saved.split(",")]
+                labels = saved_labels(members, paths, faces, folder, args.prior)
+                name = "+".join("|".join(Path(f).name for f in seeds) for seeds in members)
                 rows.append(row(f"saved {name} --faces {faces}", photos,
                                 [labels[p] for p in paths]))
         models = ([["--model", args.model]] if args.model else

@@ -137,11 +137,12 @@ def command_datasets(args: argparse.Namespace) -> int:
 
 
 def _predict_model(args: argparse.Namespace) -> SavedModel | Ensemble:
-    """The model ``--model`` describes, or the one ``--run`` (with --method, --train) holds."""
+    """The model ``--model`` describes, or the one ``--run`` (with --method, --train,
+    --seed) holds."""
     if args.model:
-        if args.method or args.train:
-            raise ValueError("--method and --train choose among a run's models; --model names "
-                             "the model itself")
+        if args.method or args.train or args.seed is not None:
+            raise ValueError("--method, --train and --seed choose among a run's models; "
+                             "--model names the model itself")
         if args.prior != "training":
             raise ValueError(f"--prior {args.prior} divides by the training faces' class "
                              f"counts, which only a run's saved models record; {args.model} "
@@ -150,19 +151,22 @@ def _predict_model(args: argparse.Namespace) -> SavedModel | Ensemble:
         print(f"model: {model.name}, {NOT_CONTROLLED}, {model.method.description.pixels}; "
               f"{model.method.description.onnx}", file=sys.stderr)
         return model
-    choice = choose_model(args.run, args.method, args.train)
-    members = "soft vote of " if len(choice.paths) > 1 else ""
+    choice = choose_model(args.run, args.method, args.train, args.seed)
+    voted = f"; soft vote of {choice.voted}" if choice.voted else ""
     prior = "" if args.prior == "training" else f", {args.prior} prior over the classes"
-    print(f"model: {members}{choice.method} trained on {choice.train} ({choice.reason}{prior}); "
-          f"{', '.join(str(p) for p in choice.paths)}", file=sys.stderr)
+    paths = ", ".join(str(path) for member in choice.paths for path in member)
+    print(f"model: {choice.method} trained on {choice.train} ({choice.reason}{prior}{voted}); "
+          f"{paths}", file=sys.stderr)
     return load_choice(choice, args.prior)
 
 
 def command_predict(args: argparse.Namespace) -> int:
     model = _predict_model(args)
     if args.explain and explanation_kind(model) is None:
-        print(f"note: {model.name} is not one network or landmark-based method; --explain "
-              f"has nothing to draw for it", file=sys.stderr)
+        vote = " (a soft vote: one --method and one --seed pick one model)" \
+            if isinstance(model, Ensemble) else ""
+        print(f"note: {model.name} is not one network or landmark-based method{vote}; "
+              f"--explain has nothing to draw for it", file=sys.stderr)
     outputs = prediction.Outputs(annotate=args.annotate, explain=args.explain,
                                  timeline=args.timeline)
     frame = prediction.predict_frame(model, args.paths, progress=True, faces=args.faces,

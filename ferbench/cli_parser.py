@@ -196,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--train", metavar="DATASET",
                          help="training dataset (default: that of the best cross-dataset "
                               "accuracy; without cross results, the run's largest)")
+    predict.add_argument("--seed", type=int, metavar="N",
+                         help="use the models of this seed only (default: the soft vote of "
+                              "every seed the run saved)")
     predict.add_argument("--faces", choices=FACES, default="detect",
                          help="detect: find every face in each image (default); whole: each "
                               "image is one face crop, taken as it is without detection")
@@ -220,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export", help="write a run's saved model as ONNX, with the TOML describing it",
-        description="Write a run's saved model (chosen as by predict) as an ONNX file and "
+        description="Write a run's saved model (chosen as by predict; of several seeds, the "
+                    "lowest) as an ONNX file and "
                     "the TOML beside it that benchmarks it as a pretrained model. Networks "
                     "export whole; classical methods their classifier, fed ferbench's "
                     "features. Refused when the converter cannot reproduce the model.")

@@ -4,7 +4,8 @@ By default the model (or the run's ``--ensembles`` blend) with the best mean cro
 accuracy: a user's photos are another dataset, so accuracy on datasets a model was not
 trained on predicts accuracy on them better than accuracy on its own test split. A run
 without cross-dataset results falls back to the largest training set and the best
-within-dataset accuracy on it.
+within-dataset accuracy on it. A method the run trained with several seeds soft-votes the
+model of every seed, unless one seed is asked for.
 """
 
 from __future__ import annotations
@@ -28,32 +29,51 @@ class ModelChoiceError(ValueError):
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """The chosen method (``a+b`` for an ensemble), its training set, the saved model of
-    each member, and why it was chosen."""
+    """The chosen method (``a+b`` for an ensemble), its training set, the saved models of
+    each member (one per seed) with their seeds, and why it was chosen."""
 
     method: str
     train: str
-    paths: tuple[Path, ...]
+    paths: tuple[tuple[Path, ...], ...]
+    seeds: tuple[tuple[int, ...], ...]
     reason: str
 
     @property
     def path(self) -> Path:
-        """The saved model of the first (for a single method, the only) member."""
-        return self.paths[0]
+        """The saved model of the first (for a single method, the only) member's lowest
+        seed."""
+        return self.paths[0][0]
+
+    @property
+    def voted(self) -> str:
+        """What the choice soft-votes, in words ("" for one model): "cnn seeds 0, 1, 2 and
+        svm seed 0"."""
+        if len(self.paths) == 1 and len(self.paths[0]) == 1:
+            return ""
+        return " and ".join(f"{member} seed{'s' if len(seeds) > 1 else ''} "
+                            f"{', '.join(map(str, seeds))}"
+                            for member, seeds in zip(self.method.split(SEPARATOR), self.seeds))
 
 
-def choose_model(run_dir: Path, method: str | None = None, train: str | None = None
-                 ) -> ModelChoice:
-    """The saved model to use: ``method`` (``a+b`` soft-votes a and b) trained on ``train``,
-    each defaulting to the best by mean cross-dataset accuracy (see the module docstring).
+def choose_model(run_dir: Path, method: str | None = None, train: str | None = None,
+                 seed: int | None = None) -> ModelChoice:
+    """The saved models to use: ``method`` (``a+b`` soft-votes a and b) trained on
+    ``train``, each defaulting to the best by mean cross-dataset accuracy (see the module
+    docstring), of every seed the run saved (``seed``: that one only).
 
-    Of several folds or seeds, the model trained on the whole training set (else the first
-    fold) of the lowest seed is used.
+    Of several folds, the model trained on the whole training set (else the first fold) is
+    used.
     """
     run_dir = Path(run_dir)
     records = [r for r in ResultStore(run_dir).records()
                if r.get("status") == "ok" and r.get("corruption") is None
                and r.get("train_fraction") is None]
+    if seed is not None:
+        seeds = sorted({r["seed"] for r in records if r.get("model")})
+        records = [r for r in records if r["seed"] == seed]
+        if not any(r.get("model") for r in records) and seeds:
+            raise ModelChoiceError(f"{run_dir} has no saved model of seed {seed}; its seeds: "
+                                   f"{', '.join(map(str, seeds))}")
     saved = [r for r in records if r.get("model")]
     if not saved:
         raise ModelChoiceError(f"{run_dir} holds no saved models: run `ferbench run` there "
@@ -78,9 +98,11 @@ def choose_model(run_dir: Path, method: str | None = None, train: str | None = N
             reason = "as asked"
     else:
         name, data, reason = _within_choice(records, pool, method, train)
-    paths = tuple(_member_path(run_dir, saved, member, data)
-                  for member in name.split(SEPARATOR))
-    return ModelChoice(method=name, train=data, paths=paths, reason=reason)
+    members = [_member_records(saved, member, data) for member in name.split(SEPARATOR)]
+    return ModelChoice(method=name, train=data,
+                       paths=tuple(tuple(model_path(run_dir, r) for r in m) for m in members),
+                       seeds=tuple(tuple(r["seed"] for r in m) for m in members),
+                       reason=reason)
 
 
 def _within_choice(records: list[dict[str, Any]], pool: list[tuple[str, str]],
@@ -111,10 +133,14 @@ def _mean_accuracy(records: list[dict[str, Any]], protocol: str,
     return {key: float(np.mean(values)) for key, values in scores.items()}
 
 
-def _member_path(run_dir: Path, saved: list[dict[str, Any]], method: str, train: str) -> Path:
-    chosen = min((r for r in saved if (r["method"], r["train"]) == (method, train)),
-                 key=lambda r: (r["seed"], r["fold"] if r["fold"] is not None else -1))
-    return model_path(run_dir, chosen)
+def _member_records(saved: list[dict[str, Any]], method: str, train: str
+                    ) -> list[dict[str, Any]]:
+    """The saved cells of ``method`` on ``train`` of its first fold (the whole training set
+    first), one per seed, by seed."""
+    cells = [r for r in saved if (r["method"], r["train"]) == (method, train)]
+    fold = min(-1 if r["fold"] is None else r["fold"] for r in cells)
+    by_seed = {r["seed"]: r for r in cells if (-1 if r["fold"] is None else r["fold"]) == fold}
+    return [by_seed[seed] for seed in sorted(by_seed)]
 
 
 def model_path(run_dir: Path, record: dict[str, Any]) -> Path:
@@ -130,11 +156,13 @@ def model_path(run_dir: Path, record: dict[str, Any]) -> Path:
 
 
 class Ensemble:
-    """Saved models soft-voting: each member's probabilities over the classes all members
-    share, renormalised to sum to 1, averaged."""
+    """Saved models (or ensembles) soft-voting: each member's probabilities over the classes
+    all members share, renormalised to sum to 1, averaged. ``name``: the members' names
+    joined by ``+`` unless given (one method's seeds vote under its own name)."""
 
-    def __init__(self, members: Sequence[SavedModel]):
+    def __init__(self, members: Sequence[SavedModel | Ensemble], name: str | None = None):
         self.members = list(members)
+        self._name = name
         shared = set.intersection(*(set(m.classes) for m in self.members))
         self.classes = [c for c in self.members[0].classes if c in shared]
         if not self.classes:
@@ -142,7 +170,7 @@ class Ensemble:
 
     @property
     def name(self) -> str:
-        return SEPARATOR.join(m.name for m in self.members)
+        return self._name or SEPARATOR.join(m.name for m in self.members)
 
     @property
     def aligned(self) -> bool:
@@ -166,7 +194,17 @@ class Ensemble:
 
 
 def load_choice(choice: ModelChoice, prior: str = "training") -> SavedModel | Ensemble:
-    """The chosen saved model, or the soft-vote ensemble of its members, each under
-    ``prior`` (:data:`~ferbench.predict.saved.PRIORS`)."""
-    models = [load_model(path, prior=prior) for path in choice.paths]
-    return models[0] if len(models) == 1 else Ensemble(models)
+    """The chosen saved model, or the soft vote of its members (each of them the soft vote
+    of its seeds), every model under ``prior`` (:data:`~ferbench.predict.saved.PRIORS`)."""
+    return load_vote(choice.paths, prior)
+
+
+def load_vote(members: Sequence[Sequence[Path]], prior: str = "training"
+              ) -> SavedModel | Ensemble:
+    """The saved models at ``members`` (each member's folders: one per seed) soft-voting:
+    every member the soft vote of its seeds, then the members voting with equal weight."""
+    votes = []
+    for paths in members:
+        seeds = [load_model(path, prior=prior) for path in paths]
+        votes.append(seeds[0] if len(seeds) == 1 else Ensemble(seeds, name=seeds[0].name))
+    return votes[0] if len(votes) == 1 else Ensemble(votes)

@@ -77,8 +77,8 @@ def toml_text(values: dict[str, Any], comments: list[str]) -> str:
 def export_model(run_dir: str | Path, method: str, out: str | Path, train: str | None = None,
                  name: str | None = None) -> Exported:
     """Write ``method``'s saved model of ``run_dir`` (trained on ``train``, by default as
-    ``ferbench predict`` chooses) to ``out`` (``.onnx``) and its description beside it
-    (``.toml``), once the export reproduces the saved model."""
+    ``ferbench predict`` chooses; of several seeds, the lowest) to ``out`` (``.onnx``) and its
+    description beside it (``.toml``), once the export reproduces the saved model."""
     out = Path(out)
     if out.suffix.lower() != ".onnx":
         raise ExportError(f"--onnx {out}: the file name must end in .onnx")

@@ -271,10 +271,11 @@ def counts_of(frame: Any) -> str:
 
 
 def predict(paths: Iterable[str | Path], run: str | Path, method: str | None = None,
-            train: str | None = None, faces: str = "detect", prior: str = "training") -> Any:
+            train: str | None = None, faces: str = "detect", prior: str = "training",
+            seed: int | None = None) -> Any:
     """The chosen model of ``run`` (see :func:`~ferbench.predict.choice.choose_model`;
-    ``method="a+b"`` soft-votes a and b) on photos and folders; ``faces="whole"`` takes
-    each image as one face; ``prior="uniform"`` takes every class as equally likely
-    (:data:`~ferbench.predict.saved.PRIORS`)."""
-    model = load_choice(choose_model(Path(run), method, train), prior)
+    ``method="a+b"`` soft-votes a and b, each over every seed unless ``seed`` is given) on
+    photos and folders; ``faces="whole"`` takes each image as one face; ``prior="uniform"``
+    takes every class as equally likely (:data:`~ferbench.predict.saved.PRIORS`)."""
+    model = load_choice(choose_model(Path(run), method, train, seed), prior)
     return predict_frame(model, paths, faces=faces)

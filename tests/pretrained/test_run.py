@@ -106,8 +106,10 @@ def test_predict_uses_a_pretrained_model(tmp_path, model, capsys):
     assert list(frame.columns[-6:]) == [*classes, "error"] and len(frame) == 3
     assert np.allclose(frame[classes].sum(axis=1), 1) and set(frame["label"]) <= set(classes)
     assert "model: tiny, pretrained (training data not controlled)" in capsys.readouterr().err
-    assert main(["predict", str(folder), "--model", str(model), "--method", "svm"]) == 2
-    assert "--model names the model itself" in capsys.readouterr().err
+    for choosing in (["--method", "svm"], ["--seed", "1"]):
+        assert main(["predict", str(folder), "--model", str(model), *choosing]) == 2
+        assert "--seed choose among a run's models; --model names the model itself" \
+            in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["predict", str(folder), "--model", str(model), "--run", str(tmp_path)])
     crops = [np.asarray(Image.open(folder / "crop0.png")), np.zeros((10, 10), np.uint8)]
