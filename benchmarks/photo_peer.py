@@ -5,7 +5,9 @@ Makes the photos from one dataset's test faces (``--split val``: its validation 
 choosing a default without seeing a test label; ``--split train``: its training faces, the
 most photos for models that never saw the dataset), as published: ``--per-class`` faces of each
 of ``--classes`` (0: every face of them), every other one a crop enlarged to 120-260 px and
-the rest pasted at 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them). A
+the rest pasted at 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them;
+``--scene-sides 180,300`` makes them portraits instead, where the face fills most of the
+photo). A
 dataset the models were not trained on makes them photos from elsewhere. Runs ``ferbench
 predict`` on them (``--faces detect`` and ``whole``, under ``--prior`` as predict takes it) with
 the run's model (by default the one predict chooses; ``--methods`` for others), a pretrained
@@ -65,7 +67,7 @@ json.dump(out, open(sys.argv[1], "w"))
 
 
 def make_photos(folder: Path, data_root: Path, dataset: str, split: str, classes: list[str],
-                per_class: int, seed: int) -> pd.DataFrame:
+                per_class: int, seed: int, scene_sides: tuple[int, int]) -> pd.DataFrame:
     """Writes the photos into ``folder``; returns their paths, true labels and kinds (crop or
     scene)."""
     splits = DATASETS.create(dataset).load(DataContext.default(data_root=data_root))
@@ -82,7 +84,7 @@ def make_photos(folder: Path, data_root: Path, dataset: str, split: str, classes
         count = per_class or len(members)
         chosen = [faces.images[i] for i in rng.choice(members, count, replace=False)]
         photos = [("crop", photo) for photo in enlarged(chosen[0::2], seed)] + \
-            [("scene", photo) for photo in scenes(chosen[1::2], seed)]
+            [("scene", photo) for photo in scenes(chosen[1::2], seed, scene_sides)]
         for index, (kind, photo) in enumerate(photos):
             path = folder / f"{name}_{index:03d}.png"
             Image.fromarray(photo).save(path)
@@ -170,16 +172,24 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=50, help="faces of each class "
                         "(0: all of them)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scene-sides", default="80,200", help="LOW,HIGH: the side in px of "
+                        "the face pasted into each 350x350 scene (180,300: portraits)")
     parser.add_argument("--prior", choices=PRIORS, default="training",
                         help="ferbench's prior over the classes, as `predict --prior` takes it")
     parser.add_argument("--peer-python", help="a Python interpreter with the fer package")
     args = parser.parse_args()
+    try:
+        low, high = (int(side) for side in args.scene_sides.split(","))
+    except ValueError:
+        parser.error(f"--scene-sides {args.scene_sides!r}: expected LOW,HIGH in px")
+    if not 1 <= low <= high <= 350:
+        parser.error(f"--scene-sides {args.scene_sides!r}: need 1 <= LOW <= HIGH <= 350")
     load_plugins([])
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         (folder / "photos").mkdir()
         photos = make_photos(folder / "photos", args.data_root, args.dataset, args.split,
-                             args.classes.split(","), args.per_class, args.seed)
+                             args.classes.split(","), args.per_class, args.seed, (low, high))
         paths = photos["path"].tolist()
         rows = []
         for saved in args.saved.split(";") if args.saved else []:
@@ -205,7 +215,8 @@ def main() -> None:
             for way in ("detect", "whole"):
                 rows.append(row(f"fer package ({way})", photos,
                                 [peer[way][p] for p in paths]))
-    print(f"{len(paths)} photos from {args.dataset}'s {args.split} faces: {args.classes}")
+    print(f"{len(paths)} photos from {args.dataset}'s {args.split} faces: {args.classes}; "
+          f"scenes' faces {low}-{high} px")
     print(tabulate(rows, ["model", "faces found", "accuracy", "accuracy where found",
                           "mean recall", "on crops", "on scenes"], tablefmt="github"))
 

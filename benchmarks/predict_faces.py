@@ -52,13 +52,15 @@ def background(rng: np.random.Generator, side: int = 350) -> np.ndarray:
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
-def scenes(crops: list[np.ndarray], seed: int = 0) -> list[np.ndarray]:
-    """Each crop pasted at a random size of 80-200 px and place into a 350x350 scene."""
+def scenes(crops: list[np.ndarray], seed: int = 0, sides: tuple[int, int] = (80, 200)
+           ) -> list[np.ndarray]:
+    """Each crop pasted at a random size of ``sides`` (80-200 px: a face in a scene; 180-300:
+    a portrait) and place into a 350x350 photo."""
     rng = np.random.default_rng(seed)
     photos = []
     for crop in crops:
         photo = Image.fromarray(background(rng))
-        side = int(rng.integers(80, 201))
+        side = int(rng.integers(sides[0], sides[1] + 1))
         face = Image.fromarray(crop).resize((side, side), Image.Resampling.BICUBIC)
         photo.paste(face, (int(rng.integers(0, 351 - side)), int(rng.integers(0, 351 - side))))
         photos.append(np.asarray(photo))
