@@ -6,8 +6,7 @@ choosing a default without seeing a test label; ``--split train``: its training 
 most photos for models that never saw the dataset), as published: ``--per-class`` faces of each
 of ``--classes`` (0: every face of them), every other one a crop enlarged to 120-260 px and
 the rest pasted at 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them;
-``--scene-sides 180,300`` makes them portraits instead, where the face fills most of the
-photo). A
+``--scene-sides 180,300`` makes them portraits, the face filling most of the photo). A
 dataset the models were not trained on makes them photos from elsewhere. Runs ``ferbench
 predict`` on them (``--faces detect`` and ``whole``, under ``--prior`` as predict takes it) with
 the run's model (by default the one predict chooses; ``--methods`` for others), a pretrained

@@ -224,10 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", help="write a run's saved model as ONNX, with the TOML describing it",
         description="Write a run's saved model (chosen as by predict; of several seeds, the "
-                    "lowest) as an ONNX file and "
-                    "the TOML beside it that benchmarks it as a pretrained model. Networks "
-                    "export whole; classical methods their classifier, fed ferbench's "
-                    "features. Refused when the converter cannot reproduce the model.")
+                    "lowest) as an ONNX file and the TOML beside it that benchmarks it as a "
+                    "pretrained model. Networks export whole; classical methods their "
+                    "classifier, fed ferbench's features. Refused when the converter cannot "
+                    "reproduce the model.")
     export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     export.add_argument("--method", required=True, metavar="NAME", help="the method to export")
     export.add_argument("--train", metavar="DATASET", help="its training dataset")

@@ -137,9 +137,12 @@ def _member_records(saved: list[dict[str, Any]], method: str, train: str
                     ) -> list[dict[str, Any]]:
     """The saved cells of ``method`` on ``train`` of its first fold (the whole training set
     first), one per seed, by seed."""
+    def fold(record: dict[str, Any]) -> int:
+        return -1 if record["fold"] is None else record["fold"]
+
     cells = [r for r in saved if (r["method"], r["train"]) == (method, train)]
-    fold = min(-1 if r["fold"] is None else r["fold"] for r in cells)
-    by_seed = {r["seed"]: r for r in cells if (-1 if r["fold"] is None else r["fold"]) == fold}
+    first = min(fold(r) for r in cells)
+    by_seed = {r["seed"]: r for r in cells if fold(r) == first}
     return [by_seed[seed] for seed in sorted(by_seed)]
 
 
