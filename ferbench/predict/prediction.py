@@ -39,20 +39,12 @@ from ferbench.predict.explain import (
 )
 from ferbench.predict.saved import SavedModel
 from ferbench.predict.video import VIDEO_EXTENSIONS, is_video, predict_video, save_timelines
+from ferbench.predict.views import face_views, is_face_crop, view_scores
 
 NO_FACE = "no face found"
 FACES = ("detect", "whole")
 """How faces are taken from a photo: ``detect`` finds every face (dlib, with retries);
 ``whole`` takes each image as one face crop, as a dataset with ``crop = "none"`` does."""
-FACE_CROP_SHARE = 0.4
-"""A photo whose only face's box covers at least this share of it is already a face crop,
-and a model trained on faces as published classifies it whole, framed as its author framed
-it, as the face-crop datasets (FER2013, CK+48, RAF-DB aligned) were in its training; aligning
-such crops anew loses accuracy against the run's own score
-(``benchmarks/predict_agreement.py``). A model trained on aligned faces (``ferbench run
---faces aligned``) gets the aligned crop, as its training faces were. The share is above 0.4
-on nearly all of those datasets' test crops, and below it for faces in 350x350 scenes made of
-them."""
 BLANK_RANGE = 8
 """A photo whose pixels all lie within this many levels of each other is blank: no face."""
 COLUMNS = ["path", "face", "found", "left", "top", "right", "bottom", "label"]
@@ -87,8 +79,8 @@ def photo_faces(photo: np.ndarray, faces: str, aligned: bool = False) -> list[De
     """The faces of ``photo`` as ``faces`` (one of :data:`FACES`) takes them: detected by the
     rule that framed the training faces (:func:`frame_faces`: a small image no try finds a
     face in is a face crop), none in a blank image. Unless the model was trained on
-    ``aligned`` faces, a face crop (see :data:`FACE_CROP_SHARE`) keeps how it was found and
-    its box, and its crop is the whole photo."""
+    ``aligned`` faces, a face crop (:func:`~ferbench.predict.views.is_face_crop`) keeps how
+    it was found and its box, and its crop is the whole photo."""
     if faces not in FACES:
         raise ValueError(f"faces must be one of {', '.join(FACES)}, got {faces!r}")
     if faces == "whole":
@@ -96,17 +88,9 @@ def photo_faces(photo: np.ndarray, faces: str, aligned: bool = False) -> list[De
     if int(photo.max()) - int(photo.min()) <= BLANK_RANGE:
         return []
     found = frame_faces(photo)
-    if not aligned and len(found) == 1 and box_share(found[0].box, photo.shape) >= FACE_CROP_SHARE:
+    if not aligned and is_face_crop(photo, found):
         return [replace(found[0], crop=photo)]
     return found
-
-
-def box_share(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> float:
-    """The share of an image of ``shape`` that ``box`` (left, top, right, bottom) covers."""
-    height, width = shape[:2]
-    left, top, right, bottom = box
-    inside = max(0, min(right, width) - max(left, 0)) * max(0, min(bottom, height) - max(top, 0))
-    return inside / (width * height)
 
 
 BATCH = 16
@@ -122,6 +106,8 @@ class _Photo:
     name: Path
     photo: np.ndarray | None = None
     faces: list[DetectedFace] = field(default_factory=list)
+    views: list[list[np.ndarray]] = field(default_factory=list)
+    """What each face is classified on (:func:`~ferbench.predict.views.face_views`)."""
     error: str | None = None
 
 
@@ -157,14 +143,15 @@ def _read(path: Path, name: Path, faces: str, aligned: bool, keep: bool) -> _Pho
     except (UnreadableImage, FileNotFoundError) as error:
         return _Photo(path, name, error=str(error))
     found = photo_faces(photo, faces, aligned)
-    return _Photo(path, name, photo if keep else None, found, None if found else NO_FACE)
+    return _Photo(path, name, photo if keep else None, found, face_views(photo, found, aligned),
+                  None if found else NO_FACE)
 
 
 def _classified(model: SavedModel | Ensemble, photos: list[_Photo], outputs: Outputs,
                 kind: str | None) -> list[dict[str, Any]]:
     """The rows of ``photos``, every face of them classified in one call."""
-    crops = [face.crop for photo in photos for face in photo.faces]
-    scores = model.predict_faces(crops) if crops else None
+    views = [face for photo in photos for face in photo.views]
+    scores = view_scores(model, views) if views else None
     rows: list[dict[str, Any]] = []
     start = 0
     for item in photos:
@@ -194,7 +181,7 @@ def _video_rows(model: SavedModel | Ensemble, path: Path, name: Path, fps: float
     has none; its timelines under ``outputs.timeline``."""
     try:
         rows = predict_video(model, path, fps, lambda frame: photo_faces(frame, faces, aligned),
-                             progress)
+                             progress, aligned)
     except ValueError as error:
         return [{"path": str(path), "face": None, "error": str(error)}]
     if outputs.timeline:

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from tqdm import tqdm
 
 from ferbench.data.faces.photos import DetectedFace
+from ferbench.predict.views import face_views, view_scores
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
 MIN_OVERLAP = 0.3
@@ -94,18 +95,19 @@ class Tracker:
 
 
 def predict_video(model: Any, path: Path, fps: float,
-                  find: Callable[[np.ndarray], list[DetectedFace]], progress: bool = False
-                  ) -> list[dict[str, Any]]:
+                  find: Callable[[np.ndarray], list[DetectedFace]], progress: bool = False,
+                  aligned: bool = False) -> list[dict[str, Any]]:
     """One row per face per sampled frame (path, time, track, face, how found, box, label,
-    probabilities); none for a video without faces, a ValueError for one that cannot be
-    read."""
+    probabilities), each face classified as in a photo for a model trained on ``aligned``
+    faces or not (:func:`~ferbench.predict.views.face_views`); none for a video without
+    faces, a ValueError for one that cannot be read."""
     tracker = Tracker()
     rows: list[dict[str, Any]] = []
     for time, frame in video_frames(path, fps, progress):
         faces = find(frame)
         if not faces:
             continue
-        scores = model.predict_faces([face.crop for face in faces])
+        scores = view_scores(model, face_views(frame, faces, aligned))
         tracks = tracker.assign([face.box for face in faces], time)
         for index, (face, track, (_, score)) in enumerate(zip(faces, tracks, scores.iterrows())):
             left, top, right, bottom = face.box

@@ -14,8 +14,9 @@ from ferbench.data.faces.frame import align_face
 from ferbench.data.faces.photos import RETRIES, find_faces, frame_faces, locate_faces, read_photo
 from ferbench.data.samples import resized
 from ferbench.predict.choice import choose_model
-from ferbench.predict.prediction import FACE_CROP_SHARE, box_share, photo_faces, predict_frame
+from ferbench.predict.prediction import photo_faces, predict_frame
 from ferbench.predict.saved import SavedModel, load_model
+from ferbench.predict.views import FACE_CROP_SHARE, box_share
 from ferbench.results.store import ResultStore
 from tests.conftest import TEST_PLUGINS
 
