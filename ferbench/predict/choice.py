@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ferbench.eval.ensembles import SEPARATOR
 from ferbench.predict.saved import SavedModel, load_model
+from ferbench.predict.views import scores_frame
 from ferbench.results.store import ResultStore
 
 
@@ -183,14 +183,19 @@ class Ensemble:
     def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
         """Like :meth:`SavedModel.predict_faces`: a ``label`` column and one averaged
         probability column per shared class."""
+        return self._vote([member.predict_faces(images) for member in self.members])
+
+    def predict_views(self, views: list[list[np.ndarray]]) -> Any:
+        """Like :meth:`SavedModel.predict_views`, each member taking the views it uses."""
+        return self._vote([member.predict_views(views) for member in self.members])
+
+    def _vote(self, scores: list[Any]) -> Any:
+        """The members' ``scores`` over the shared classes, each renormalised, averaged."""
         votes = []
-        for member in self.members:
-            proba = member.predict_faces(images)[self.classes].to_numpy()
+        for score in scores:
+            proba = score[self.classes].to_numpy()
             votes.append(proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12))
-        proba = np.mean(votes, axis=0)
-        frame = pd.DataFrame(proba, columns=self.classes)
-        frame.insert(0, "label", [self.classes[i] for i in np.argmax(proba, axis=1)])
-        return frame
+        return scores_frame(np.mean(votes, axis=0), self.classes)
 
     def __repr__(self) -> str:
         return f"Ensemble({self.name}, classes={self.classes})"

@@ -31,6 +31,7 @@ from ferbench.core.labels import EMOTIONS, emotion_index
 from ferbench.core.method import InputSpec, Method
 from ferbench.core.registry import METHODS, load_plugins
 from ferbench.data.samples import resized
+from ferbench.predict.views import mean_over_views, scores_frame
 
 FORMAT = "ferbench-model"
 VERSION = 1
@@ -265,6 +266,19 @@ class SavedModel:
         """Whether the training faces were re-framed by ``ferbench run --faces aligned``
         (models saved before that option say nothing and were not)."""
         return self.manifest["training"].get("faces") == "aligned"
+
+    @property
+    def averages_views(self) -> bool:
+        """Whether every view of a face (:func:`~ferbench.predict.views.face_views`) is
+        classified and averaged: for a network; a classical method takes the first."""
+        return self.method.family == "deep"
+
+    def predict_views(self, views: list[list[np.ndarray]]) -> pd.DataFrame:
+        """Like :meth:`predict_faces`, one row per face: the mean over its views, or its
+        first view alone (:attr:`averages_views`); every face in one call."""
+        used = views if self.averages_views else [face[:1] for face in views]
+        proba = self.predict_faces([view for face in used for view in face])
+        return scores_frame(mean_over_views(proba[self.classes].to_numpy(), used), self.classes)
 
     def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
         """Class probabilities of face crops (uint8, gray or RGB, any size) under the

@@ -1,11 +1,12 @@
 """The images each face of a photo is classified on, and one score per face from them.
 
 A face is classified on its crop. A face crop (a photo whose only face covers
-:data:`FACE_CROP_SHARE` of it) given to a model trained on aligned faces is classified twice,
-on its aligned crop and on the whole photo framed as its author framed it, and its class
-probabilities are the mean of the two: on class-balanced face crops and portraits from faces
-no model saw, the mean scored above either framing alone (docs/decisions.md, "A face crop
-classified aligned and whole").
+:data:`FACE_CROP_SHARE` of it) given to a model trained on aligned faces is offered twice, as
+its aligned crop and as the whole photo framed as its author framed it. A network takes the
+mean of its probabilities on both: on class-balanced face crops and portraits from faces no
+model saw it scored above either framing alone. A classical method takes the aligned crop
+alone: its hand-crafted features change with the framing, and it lost 17 points on FER2013's
+test faces classified whole (docs/decisions.md, "A face crop classified aligned and whole").
 """
 
 from __future__ import annotations
@@ -53,16 +54,28 @@ def face_views(photo: np.ndarray, faces: list[DetectedFace], aligned: bool
 
 
 def view_scores(model: Any, views: list[list[np.ndarray]]) -> pd.DataFrame:
-    """One row per face: a ``label`` column and one probability column per class of
-    ``model`` (a :class:`~ferbench.predict.saved.SavedModel` or an ensemble), the mean of its
-    views' probabilities, all views classified in one call."""
-    scores = model.predict_faces([view for face in views for view in face])
-    proba = scores[model.classes].to_numpy(dtype=np.float64)
+    """One row per face: a ``label`` column and one probability column per class.
+
+    ``model.predict_views`` where it has one (:class:`~ferbench.predict.saved.SavedModel`
+    and ensembles take the views they use); a stand-in with only ``predict_faces`` classifies
+    each face's first view."""
+    if hasattr(model, "predict_views"):
+        return model.predict_views(views)
+    return model.predict_faces([face[0] for face in views])
+
+
+def mean_over_views(proba: np.ndarray, views: list[list[np.ndarray]]) -> np.ndarray:
+    """Each face's mean of the rows of ``proba`` that are its views' (the views of all faces
+    in order, as one list)."""
     owner = np.repeat(np.arange(len(views)), [len(face) for face in views])
-    counts = np.bincount(owner, minlength=len(views))[:, None]
     mean = np.zeros((len(views), proba.shape[1]))
     np.add.at(mean, owner, proba)
-    mean /= counts
-    frame = pd.DataFrame(mean, columns=model.classes)
-    frame.insert(0, "label", [model.classes[i] for i in np.argmax(mean, axis=1)])
+    return mean / np.bincount(owner, minlength=len(views))[:, None]
+
+
+def scores_frame(proba: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """Probabilities as predict's scores: a ``label`` column (the most probable class), then
+    one column per class."""
+    frame = pd.DataFrame(proba, columns=classes)
+    frame.insert(0, "label", [classes[i] for i in np.argmax(proba, axis=1)])
     return frame
