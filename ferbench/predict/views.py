@@ -3,10 +3,9 @@
 A face is classified on its crop. A face crop (a photo whose only face covers
 :data:`FACE_CROP_SHARE` of it) given to a model trained on aligned faces is offered twice, as
 its aligned crop and as the whole photo framed as its author framed it. A network takes the
-mean of its probabilities on both: on class-balanced face crops and portraits from faces no
-model saw it scored above either framing alone. A classical method takes the aligned crop
-alone: its hand-crafted features change with the framing, and it lost 17 points on FER2013's
-test faces classified whole (docs/decisions.md, "A face crop classified aligned and whole").
+mean of its probabilities on both; a classical method, whose hand-crafted features change
+with the framing, takes the aligned crop alone (docs/decisions.md, "A face crop classified
+aligned and whole").
 """
 
 from __future__ import annotations
