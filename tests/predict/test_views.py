@@ -4,10 +4,12 @@ and an ensemble lets each member choose."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ferbench.core.method import InputSpec, Method
-from ferbench.data.faces.photos import DetectedFace
+from ferbench.data.faces.photos import DetectedFace, read_photo
 from ferbench.predict.choice import Ensemble
+from ferbench.predict.prediction import photo_faces, predict_frame
 from ferbench.predict.saved import SavedModel
 from ferbench.predict.views import face_views, is_face_crop, view_scores
 
@@ -93,3 +95,19 @@ def test_a_stand_in_with_only_predict_faces_classifies_each_first_view():
     photo = np.full((120, 120, 3), 204, np.uint8)
     views = face_views(photo, [face((10, 10, 110, 110))], aligned=True)
     assert np.allclose(view_scores(Stand(), views)["happiness"], [0.4])
+
+
+def test_predict_averages_a_real_face_crop_for_a_network_and_not_for_a_classical_method(
+        shared_data):
+    """Through `predict_frame`: a CK+48 crop's row is the network's mean over its aligned crop
+    and the file itself, and the classical method's score of the aligned crop."""
+    pytest.importorskip("dlib", reason="face detection needs dlib-bin")
+    file = sorted((shared_data / "ckplus48" / "CK+48" / "surprise").glob("*.png"))[0]
+    photo = read_photo(file)
+    [found] = photo_faces(photo, "detect", aligned=True)
+    for family, views in (("deep", [found.crop, photo]), ("classical", [found.crop])):
+        model = saved(family)
+        expected = model.predict_faces(views)[CLASSES].to_numpy().mean(axis=0)
+        row = predict_frame(model, [file])
+        assert row["found"].tolist() == [found.found]
+        assert np.allclose(row[CLASSES].to_numpy()[0], expected)
