@@ -290,9 +290,7 @@ class SavedModel:
         if self._divisors is not None:
             proba = proba / self._divisors
             proba /= proba.sum(axis=1, keepdims=True)
-        frame = pd.DataFrame(proba, columns=self.classes)
-        frame.insert(0, "label", [self.classes[i] for i in np.argmax(proba, axis=1)])
-        return frame
+        return scores_frame(proba, self.classes)
 
     def __repr__(self) -> str:
         return f"SavedModel({self.name}, classes={self.classes}, from {self.directory})"
