@@ -170,7 +170,7 @@ def command_predict(args: argparse.Namespace) -> int:
     outputs = prediction.Outputs(annotate=args.annotate, explain=args.explain,
                                  timeline=args.timeline)
     frame = prediction.predict_frame(model, args.paths, progress=True, faces=args.faces,
-                                     fps=args.fps, outputs=outputs)
+                                     fps=args.fps, outputs=outputs, adapt=args.adapt)
     if args.csv:
         frame.to_csv(args.csv, index=False)
     if args.json:

@@ -207,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
                               "model's training faces (default; the leaderboard's figures), or "
                               "uniform: all equally often, as in a class-balanced set (each "
                               "probability divided by its class's training share)")
+    predict.add_argument("--adapt", action="store_true",
+                         help="read every photo first and re-estimate each network's "
+                              "BatchNorm statistics on all their faces (no labels) before "
+                              "classifying them: for a set of photos from one source unlike "
+                              "the training faces; each photo's label then depends on the "
+                              "others. Needs 20 faces; videos keep the model as trained")
     predict.add_argument("--fps", type=float, default=5.0,
                          help="frames a second sampled from videos (default 5)")
     predict.add_argument("--timeline", type=Path, default=Path("timelines"), metavar="DIR",

@@ -116,6 +116,12 @@ class Method(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement export_onnx()")
 
+    def adapted(self, faces: FaceSet) -> Method | None:
+        """A copy of the fitted method adapted, without labels, to ``faces`` (prepared as
+        ``predict_proba`` takes them) before it classifies them, or None for a method that
+        does not adapt (the default). ``ferbench predict --adapt`` uses it."""
+        return None
+
     def mirrors(self, train_faces: int) -> bool:
         """Whether ``fit`` on this many training faces also trains on their mirror images; the
         harness then prepares those images' features beforehand, cached as the originals'."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
@@ -15,6 +16,7 @@ from torch import nn
 
 from ferbench.core.faceset import FaceSet
 from ferbench.core.method import InputSpec, Method
+from ferbench.nets.adapt import adapt_batchnorm, batchnorm_layers
 from ferbench.nets.backbones import IMAGENET_MEAN, IMAGENET_STD
 from ferbench.nets.config import TrainConfig, check_int, resolve_device, resolve_precision
 from ferbench.nets.export import export_network
@@ -142,6 +144,18 @@ class NetMethod(Method):
         if self.model is None or self.trainer is None:
             raise RuntimeError(f"method {self.name or type(self).__name__}: call fit() first")
         return self.trainer.predict_proba(self.model, _images(self._view(faces)))
+
+    def adapted(self, faces: FaceSet) -> NetMethod | None:
+        """A copy whose BatchNorm statistics are those of ``faces`` (AdaBN,
+        :mod:`ferbench.nets.adapt`), mirrored faces included under ``tta``; weights, classes
+        and configuration shared. None for a network without BatchNorm layers."""
+        if self.model is None:
+            raise RuntimeError(f"method {self.name or type(self).__name__}: call fit() first")
+        if not batchnorm_layers(self.model):
+            return None
+        twin = copy.copy(self)
+        twin.model = adapt_batchnorm(self.model, _images(self._view(faces)), self.config.tta)
+        return twin
 
     def save(self, directory: Path) -> None:
         """The whole network's state (its input standardisation included) as safetensors."""

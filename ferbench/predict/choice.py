@@ -189,6 +189,11 @@ class Ensemble:
         """Like :meth:`SavedModel.predict_views`, each member taking the views it uses."""
         return self._vote([member.predict_views(views) for member in self.members])
 
+    def adapted(self, views: list[list[np.ndarray]]) -> Ensemble:
+        """The ensemble of its members each adapted to ``views``
+        (:meth:`SavedModel.adapted`)."""
+        return Ensemble([member.adapted(views) for member in self.members], self._name)
+
     def _vote(self, scores: list[Any]) -> Any:
         """The members' ``scores`` over the shared classes, each renormalised, averaged."""
         votes = []

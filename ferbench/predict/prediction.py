@@ -93,6 +93,11 @@ def photo_faces(photo: np.ndarray, faces: str, aligned: bool = False) -> list[De
     return found
 
 
+ADAPT_MIN_FACES = 20
+"""Fewest face views ``adapt`` estimates a network's statistics from (on RAF-DB's faces, 20
+random ones gained as much as all 1,226; docs/decisions.md, "Networks adapted to the photos
+of one call")."""
+
 BATCH = 16
 """Photos whose faces are classified in one call: a network scores a batch far faster than
 one face at a time, and every method saves its per-call overhead."""
@@ -113,27 +118,64 @@ class _Photo:
 
 def predict_files(model: SavedModel | Ensemble, files: Iterable[tuple[Path, Path]],
                   progress: bool = False, outputs: Outputs = Outputs(), faces: str = "detect",
-                  fps: float = 5.0) -> list[dict[str, Any]]:
+                  fps: float = 5.0, adapt: bool = False) -> list[dict[str, Any]]:
     """One row per face (path, face, how found, box, label, probabilities; a video's also
     time and track, ``fps`` frames a second), one per faceless or unreadable file (path,
-    error), in the order of ``files``; images under ``outputs`` folders when asked."""
+    error), in the order of ``files``; images under ``outputs`` folders when asked.
+
+    ``adapt``: every photo is read first and the model's networks are adapted to all their
+    faces (:func:`adapted_to_photos`) before any is classified; videos keep the model as
+    trained."""
     files = list(files)
     kind = explanation_kind(model) if outputs.explain else None
     keep = bool(outputs.annotate or kind)
     aligned = getattr(model, "aligned", False)  # a duck-typed model: published faces
+    read: dict[int, _Photo] = {}
+    if adapt:
+        read = {index: _read(path, name, faces, aligned, keep)
+                for index, (path, name) in enumerate(_progress(files, progress))
+                if not is_video(path)}
+    classifier = adapted_to_photos(model, list(read.values())) if adapt else model
     rows: list[dict[str, Any]] = []
     pending: list[_Photo] = []
-    for path, name in _progress(files, progress):
+    for index, (path, name) in enumerate(_progress(files, progress and not adapt)):
         if is_video(path):
-            rows += _classified(model, pending, outputs, kind) + _video_rows(
+            rows += _classified(classifier, pending, outputs, kind) + _video_rows(
                 model, path, name, fps, faces, aligned, outputs, progress)
             pending = []
             continue
-        pending.append(_read(path, name, faces, aligned, keep))
+        pending.append(read.pop(index) if adapt else _read(path, name, faces, aligned, keep))
         if len(pending) == BATCH:
-            rows += _classified(model, pending, outputs, kind)
+            rows += _classified(classifier, pending, outputs, kind)
             pending = []
-    return rows + _classified(model, pending, outputs, kind)
+    return rows + _classified(classifier, pending, outputs, kind)
+
+
+def adapted_to_photos(model: SavedModel | Ensemble, photos: list[_Photo]
+                      ) -> SavedModel | Ensemble:
+    """``model`` with its networks adapted, without labels, to every view of the faces of
+    ``photos`` (:meth:`SavedModel.adapted`), saying on stderr which members adapted; a
+    classical member stays as trained. Raises ValueError for a model that cannot adapt, or
+    fewer than :data:`ADAPT_MIN_FACES` face views."""
+    if not hasattr(model, "adapted"):
+        raise ValueError(f"{model.name} cannot adapt to the photos: only a run's saved "
+                         f"networks do; leave out --adapt")
+    views = [face for photo in photos for face in photo.views]
+    count = sum(len(face) for face in views)
+    if count < ADAPT_MIN_FACES:
+        raise ValueError(f"--adapt needs at least {ADAPT_MIN_FACES} face views to adapt to; "
+                         f"{len(photos)} photo(s) gave {count}. Leave out --adapt, or give "
+                         f"it more photos of the same kind")
+    adapted = model.adapted(views)
+    members = adapted.members if isinstance(adapted, Ensemble) else [adapted]
+    seeds = [seed for member in members
+             for seed in (member.members if isinstance(member, Ensemble) else [member])]
+    changed = sorted({seed.name for seed in seeds if seed.adapted_to})
+    unchanged = sorted({seed.name for seed in seeds if not seed.adapted_to})
+    kept = f"; as trained (nothing to adapt): {', '.join(unchanged)}" if unchanged else ""
+    print(f"adapted to {len(views)} face(s) of {len(photos)} photo(s): "
+          f"{', '.join(changed) or 'no member'}{kept}", file=sys.stderr)
+    return adapted
 
 
 def _read(path: Path, name: Path, faces: str, aligned: bool, keep: bool) -> _Photo:
@@ -212,12 +254,12 @@ def _progress(files: list[Path], enabled: bool) -> Iterable[Path]:
 
 def predict_frame(model: SavedModel | Ensemble, paths: Iterable[str | Path],
                   progress: bool = False, outputs: Outputs = Outputs(), faces: str = "detect",
-                  fps: float = 5.0) -> Any:
+                  fps: float = 5.0, adapt: bool = False) -> Any:
     """:func:`predict_files` over files and folders, as a pandas DataFrame (columns:
     :data:`COLUMNS`, one probability per class, error); face index, box and track are
     integers, missing on a file without a face."""
     rows = predict_files(model, image_files(Path(p) for p in paths), progress, outputs, faces,
-                         fps)
+                         fps, adapt)
     video = ["time", "track"] if any("track" in row for row in rows) else []
     frame = pd.DataFrame(rows, columns=[COLUMNS[0], *video, *COLUMNS[1:], *model.classes,
                                         "error"])
@@ -259,10 +301,11 @@ def counts_of(frame: Any) -> str:
 
 def predict(paths: Iterable[str | Path], run: str | Path, method: str | None = None,
             train: str | None = None, faces: str = "detect", prior: str = "training",
-            seed: int | None = None) -> Any:
+            seed: int | None = None, adapt: bool = False) -> Any:
     """The chosen model of ``run`` (see :func:`~ferbench.predict.choice.choose_model`;
     ``method="a+b"`` soft-votes a and b, each over every seed unless ``seed`` is given) on
     photos and folders; ``faces="whole"`` takes each image as one face; ``prior="uniform"``
-    takes every class as equally likely (:data:`~ferbench.predict.saved.PRIORS`)."""
+    takes every class as equally likely (:data:`~ferbench.predict.saved.PRIORS`);
+    ``adapt=True`` adapts its networks to the photos' faces first (:func:`predict_files`)."""
     model = load_choice(choose_model(Path(run), method, train, seed), prior)
-    return predict_frame(model, paths, faces=faces)
+    return predict_frame(model, paths, faces=faces, adapt=adapt)

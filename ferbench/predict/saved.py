@@ -11,6 +11,7 @@ file named, before any of its bytes reach a parser.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import json
@@ -224,6 +225,8 @@ class SavedModel:
         if prior not in PRIORS:
             raise ValueError(f"prior must be one of {', '.join(PRIORS)}, not {prior!r}")
         self.prior = prior
+        self.adapted_to = 0
+        """Views of faces the model was adapted to (:meth:`adapted`); 0: as trained."""
         self._divisors = self._training_shares() if prior == "uniform" else None
 
     def _training_shares(self) -> np.ndarray:
@@ -279,6 +282,21 @@ class SavedModel:
         used = views if self.averages_views else [face[:1] for face in views]
         proba = self.predict_faces([view for face in used for view in face])
         return scores_frame(mean_over_views(proba[self.classes].to_numpy(), used), self.classes)
+
+    def adapted(self, views: list[list[np.ndarray]]) -> SavedModel:
+        """A copy adapted, without labels, to every view it classifies of the faces of
+        ``views`` (:meth:`Method.adapted`; ``adapted_to`` then counts those views); itself when
+        its method does not adapt."""
+        used = views if self.averages_views else [face[:1] for face in views]
+        images = [view for face in used for view in face]
+        faces = features.prepare(face_set(images, self.input_spec, self.face_shape),
+                                 self.input_spec)
+        method = self.method.adapted(faces)
+        if method is None:
+            return self
+        twin = copy.copy(self)
+        twin.method, twin.adapted_to = method, len(images)
+        return twin
 
     def predict_faces(self, images: Sequence[np.ndarray] | np.ndarray) -> Any:
         """Class probabilities of face crops (uint8, gray or RGB, any size) under the
