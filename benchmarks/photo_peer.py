@@ -2,21 +2,21 @@
 the `fer` package, side by side (#24: ahead of the peer users would pick instead).
 
 Makes the photos from one dataset's test faces (``--split val``: its validation faces, for
-choosing a default without seeing a test label; ``--split train``: its training faces, the
-most photos for models that never saw the dataset), as published: ``--per-class`` faces of each
-of ``--classes`` (0: every face of them), every other one a crop enlarged to 120-260 px and
-the rest pasted at 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them;
-``--scene-sides 180,300`` makes them portraits, the face filling most of the photo). A
-dataset the models were not trained on makes them photos from elsewhere. Runs ``ferbench
-predict`` on them (``--faces detect`` and ``whole``, under ``--prior`` as predict takes it) with
-the run's model (by default the one predict chooses; ``--methods`` for others), a pretrained
-model's description (``--model``) or saved model folders (``--saved``: a run's ``models/…`` or
-``training_choice.py --save-models``); given ``--peer-python``, an interpreter where ``pip
-install fer`` worked, also the `fer` package: its Haar cascade and mini-Xception, then each
-whole image as one face. Prints faces found, accuracy over all photos (a photo without a face
-is wrong) and where a face was found, and the mean recall over the classes, of all photos and of
-crops and scenes apart (accuracy on photos with as many of each class; equal to accuracy when
-``--per-class`` is), each with its 95 % bootstrap interval; ``predict_speed.py`` measures
+choosing a default without seeing a test label; ``--split train``: its training faces, the most
+photos for models that never saw the dataset), as published: ``--per-class`` faces of each of
+``--classes`` (0: every face of them), every other one a crop enlarged to 120-260 px and the
+rest pasted at 80-200 px into 350x350 scenes (as ``predict_faces.py`` makes them;
+``--scene-sides 180,300`` makes them portraits, the face filling most of the photo). A dataset
+the models were not trained on makes them photos from elsewhere. Runs ``ferbench predict`` on
+them (``--faces detect`` and ``whole``, under ``--prior`` and ``--adapt`` as predict takes them)
+with the run's model (by default the one predict chooses; ``--methods`` for others), a
+pretrained model's description (``--model``) or saved model folders (``--saved``: a run's
+``models/…`` or ``training_choice.py --save-models``); given ``--peer-python``, an interpreter
+where ``pip install fer`` worked, also the `fer` package: its Haar cascade and mini-Xception,
+then each whole image as one face. Prints faces found, accuracy over all photos (a photo without
+a face is wrong) and where a face was found, and the mean recall over the classes, of all photos
+and of crops and scenes apart (accuracy on photos with as many of each class; equal to accuracy
+when ``--per-class`` is), each with its 95 % bootstrap interval; ``predict_speed.py`` measures
 speed.
 
     python benchmarks/photo_peer.py --run runs/COMMIT/real-fer2013 --data-root DATA_ROOT \\
@@ -91,13 +91,14 @@ def make_photos(folder: Path, data_root: Path, dataset: str, split: str, classes
     return pd.DataFrame(rows)
 
 
-def ferbench_labels(model: list[str], paths: list[str], faces: str, folder: Path, prior: str
-                    ) -> dict[str, str | None]:
+def ferbench_labels(model: list[str], paths: list[str], faces: str, folder: Path, prior: str,
+                    adapt: bool) -> dict[str, str | None]:
     """The label `ferbench predict` with ``model`` (its options) gives each photo's first
     face (None: no face)."""
     csv = folder / f"ferbench-{faces}.csv"
     command = [sys.executable, "-m", "ferbench.cli", "predict", *model, "--faces", faces,
-               "--prior", prior, "--csv", str(csv), str(folder / "photos")]
+               "--prior", prior, *(["--adapt"] if adapt else []), "--csv", str(csv),
+               str(folder / "photos")]
     shown = subprocess.run(command, capture_output=True, text=True)
     if shown.returncode not in (0, 1):
         raise SystemExit(shown.stderr)
@@ -114,12 +115,13 @@ def first_face_labels(frame: pd.DataFrame, paths: list[str]) -> dict[str, str | 
 
 
 def saved_labels(members: list[list[str]], paths: list[str], faces: str, folder: Path,
-                 prior: str) -> dict[str, str | None]:
+                 prior: str, adapt: bool) -> dict[str, str | None]:
     """The label the saved models in ``members`` (each member's folders: one per seed; they
     soft-vote as ``predict`` votes a run's seeds and ``--method a+b``) give each photo's first
     face through predict's own code (None: no face)."""
     model = load_vote([[Path(name) for name in seeds] for seeds in members], prior)
-    return first_face_labels(predict_frame(model, [folder / "photos"], faces=faces), paths)
+    return first_face_labels(predict_frame(model, [folder / "photos"], faces=faces,
+                                           adapt=adapt), paths)
 
 
 def peer_labels(python: str, paths: list[str], folder: Path) -> dict[str, dict[str, str | None]]:
@@ -175,6 +177,9 @@ def main() -> None:
                         "the face pasted into each 350x350 scene (180,300: portraits)")
     parser.add_argument("--prior", choices=PRIORS, default="training",
                         help="ferbench's prior over the classes, as `predict --prior` takes it")
+    parser.add_argument("--adapt", action="store_true",
+                        help="ferbench's networks adapted to all the photos first, as "
+                             "`predict --adapt` adapts them")
     parser.add_argument("--peer-python", help="a Python interpreter with the fer package")
     args = parser.parse_args()
     try:
@@ -194,7 +199,7 @@ def main() -> None:
         for saved in args.saved.split(";") if args.saved else []:
             for faces in ("detect", "whole"):
                 members = [seeds.split("|") for seeds in saved.split(",")]
-                labels = saved_labels(members, paths, faces, folder, args.prior)
+                labels = saved_labels(members, paths, faces, folder, args.prior, args.adapt)
                 name = "+".join("|".join(Path(f).name for f in seeds) for seeds in members)
                 rows.append(row(f"saved {name} --faces {faces}", photos,
                                 [labels[p] for p in paths]))
@@ -204,7 +209,7 @@ def main() -> None:
                   if args.run else [])
         for model in models:
             for faces in ("detect", "whole"):
-                labels = ferbench_labels(model, paths, faces, folder, args.prior)
+                labels = ferbench_labels(model, paths, faces, folder, args.prior, args.adapt)
                 name = " ".join(model[2:]) or \
                     (Path(args.model).name if args.model else "(predict's choice)")
                 rows.append(row(f"ferbench predict {name} --faces {faces}", photos,
