@@ -18,11 +18,12 @@ from ferbench.nets.augment import hflip
 
 ADAPT_BATCH = 256
 """Faces per forward pass while the statistics are gathered."""
+BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
-def batchnorm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+def batchnorm_layers(model: nn.Module) -> list[nn.Module]:
     """The model's BatchNorm layers, in order."""
-    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    return [m for m in model.modules() if isinstance(m, BATCHNORM)]
 
 
 def adapt_batchnorm(model: nn.Module, images: torch.Tensor, mirror: bool) -> nn.Module:
@@ -34,8 +35,7 @@ def adapt_batchnorm(model: nn.Module, images: torch.Tensor, mirror: bool) -> nn.
     faces, gathered with the network in eval mode except its BatchNorm layers, so dropout
     stays off.
     """
-    layers = batchnorm_layers(model)
-    if not layers:
+    if not batchnorm_layers(model):
         raise ValueError(f"{type(model).__name__} has no BatchNorm layer to adapt")
     if len(images) == 0:
         raise ValueError("no faces to adapt the network to")
