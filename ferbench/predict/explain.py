@@ -15,7 +15,8 @@ from ferbench.core.faceset import FaceSet
 from ferbench.core.labels import EMOTIONS
 from ferbench.core.method import Method
 from ferbench.data.faces.photos import DetectedFace
-from ferbench.predict.saved import SavedModel, face_set
+from ferbench.predict.crops import face_set
+from ferbench.predict.saved import SavedModel
 
 PANEL = 192
 """Side in pixels of each panel of an explanation image."""
@@ -42,7 +43,7 @@ def gradcam(method: Method, crops: Sequence[np.ndarray], targets: Sequence[int],
             face_shape: Sequence[int] | None = None) -> np.ndarray:
     """(N, H, W) heatmaps in [0, 1] at the network's input size: Grad-CAM of class index
     ``targets[i]`` (into ``method.classes_``) at the network's last convolution; crops are
-    prepared as :func:`ferbench.predict.saved.face_set` prepares them for ``face_shape``."""
+    prepared as :func:`ferbench.predict.crops.face_set` prepares them for ``face_shape``."""
     import torch
     from captum.attr import LayerAttribution, LayerGradCam
     from torch import nn

@@ -345,7 +345,7 @@ def test_predict_prepares_a_photo_s_face_bit_for_bit_as_training_on_detect_did(
     from ferbench import features
     from ferbench.core.method import InputSpec
     from ferbench.data.faces.photos import find_faces, read_photo
-    from ferbench.predict.saved import face_set
+    from ferbench.predict.crops import face_set
     write_face_photos(tmp_path / "images", shared_data, photo_with_face)
     toml = write_toml(tmp_path, 'name = "mine"\nimages = "images"\ncrop = "detect"\n'
                                 'test_fraction = 0.5\n')

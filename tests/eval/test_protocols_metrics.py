@@ -6,7 +6,7 @@ from ferbench import FaceSet, Splits
 from ferbench.data.splits import subject_kfold
 from ferbench.eval.metrics import score
 from ferbench.eval.protocols import check_sources, plan_jobs
-from ferbench.predict.saved import _as_training_faces
+from ferbench.predict.crops import _as_training_faces
 
 
 def faceset(n, classes=(0, 3), subjects=None, name="d"):
