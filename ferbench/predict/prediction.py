@@ -94,9 +94,8 @@ def photo_faces(photo: np.ndarray, faces: str, aligned: bool = False) -> list[De
 
 
 ADAPT_MIN_FACES = 20
-"""Fewest face views ``adapt`` estimates a network's statistics from (on RAF-DB's faces, 20
-random ones gained as much as all 1,226; docs/decisions.md, "Networks adapted to the photos
-of one call")."""
+"""Fewest face views ``adapt`` estimates a network's statistics from (the smallest set
+measured: docs/decisions.md, "Networks adapted to the photos of one call")."""
 
 BATCH = 16
 """Photos whose faces are classified in one call: a network scores a batch far faster than
@@ -167,15 +166,22 @@ def adapted_to_photos(model: SavedModel | Ensemble, photos: list[_Photo]
                          f"{len(photos)} photo(s) gave {count}. Leave out --adapt, or give "
                          f"it more photos of the same kind")
     adapted = model.adapted(views)
-    members = adapted.members if isinstance(adapted, Ensemble) else [adapted]
-    seeds = [seed for member in members
-             for seed in (member.members if isinstance(member, Ensemble) else [member])]
+    seeds = list(_saved_models(adapted))
     changed = sorted({seed.name for seed in seeds if seed.adapted_to})
     unchanged = sorted({seed.name for seed in seeds if not seed.adapted_to})
     kept = f"; as trained (nothing to adapt): {', '.join(unchanged)}" if unchanged else ""
     print(f"adapted to {len(views)} face(s) of {len(photos)} photo(s): "
           f"{', '.join(changed) or 'no member'}{kept}", file=sys.stderr)
     return adapted
+
+
+def _saved_models(model: SavedModel | Ensemble) -> Iterator[SavedModel]:
+    """Every saved model a model or ensemble (of any depth) votes with."""
+    if isinstance(model, Ensemble):
+        for member in model.members:
+            yield from _saved_models(member)
+    else:
+        yield model
 
 
 def _read(path: Path, name: Path, faces: str, aligned: bool, keep: bool) -> _Photo:
