@@ -278,7 +278,7 @@ class SavedModel:
     def predict_views(self, views: list[list[np.ndarray]]) -> pd.DataFrame:
         """Like :meth:`predict_faces`, one row per face: the mean over its views, or its
         first view alone (:attr:`averages_views`); every face in one call."""
-        used = views if self.averages_views else [face[:1] for face in views]
+        used = self._used(views)
         proba = self.predict_faces([view for face in used for view in face])
         return scores_frame(mean_over_views(proba[self.classes].to_numpy(), used), self.classes)
 
@@ -286,11 +286,8 @@ class SavedModel:
         """A copy adapted, without labels, to every view it classifies of the faces of
         ``views`` (:meth:`Method.adapted`; ``adapted_to`` then counts those views); itself when
         its method does not adapt."""
-        used = views if self.averages_views else [face[:1] for face in views]
-        images = [view for face in used for view in face]
-        faces = features.prepare(face_set(images, self.input_spec, self.face_shape),
-                                 self.input_spec)
-        method = self.method.adapted(faces)
+        images = [view for face in self._used(views) for view in face]
+        method = self.method.adapted(self._prepared(images))
         if method is None:
             return self
         twin = copy.copy(self)
@@ -301,13 +298,20 @@ class SavedModel:
         """Class probabilities of face crops (uint8, gray or RGB, any size) under the
         model's prior, as a pandas DataFrame: a ``label`` column and one probability column
         per class."""
-        faces = face_set(images, self.input_spec, self.face_shape)
-        prepared = features.prepare(faces, self.input_spec)
-        proba = np.asarray(self.method.predict_proba(prepared), dtype=np.float64)
+        proba = np.asarray(self.method.predict_proba(self._prepared(images)), dtype=np.float64)
         if self._divisors is not None:
             proba = proba / self._divisors
             proba /= proba.sum(axis=1, keepdims=True)
         return scores_frame(proba, self.classes)
+
+    def _used(self, views: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+        """The views of each face the model classifies (:attr:`averages_views`)."""
+        return views if self.averages_views else [face[:1] for face in views]
+
+    def _prepared(self, images: Sequence[np.ndarray] | np.ndarray) -> FaceSet:
+        """Face crops as the method's input, prepared as its training faces were."""
+        return features.prepare(face_set(images, self.input_spec, self.face_shape),
+                                self.input_spec)
 
     def __repr__(self) -> str:
         return f"SavedModel({self.name}, classes={self.classes}, from {self.directory})"
